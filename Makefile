@@ -1,0 +1,49 @@
+# Two set-up commands: `make run` starts the app, `make test` runs the whole suite headless.
+# Both bootstrap .venv (idempotent: re-installs only when pyproject.toml changes).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP_APP  := $(VENV)/.stamp-app
+STAMP_TEST := $(VENV)/.stamp-test
+
+.PHONY: run test lint bench package system-deps clean
+
+run: $(STAMP_APP) system-deps
+	$(PY) -m fmaplayer
+
+test: $(STAMP_TEST) system-deps
+	QT_QPA_PLATFORM=offscreen $(PY) -m ruff check fmaplayer tests benchmarks packaging
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra $(PYTEST_ARGS)
+
+lint: $(STAMP_TEST)
+	$(PY) -m ruff check fmaplayer tests benchmarks packaging
+
+bench: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
+
+package: $(STAMP_APP)
+	$(PY) -m pip install -q "pyinstaller>=6.3"
+	$(PY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build packaging/fmaplayer.spec
+	dist/fmaplayer/fmaplayer --version
+	QT_QPA_PLATFORM=offscreen dist/fmaplayer/fmaplayer self-test
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"' \
+	  || { echo "fmaplayer needs Python 3.10 or newer as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: install python3-venv"; exit 1; }
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP_APP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(STAMP_TEST): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e ".[test,train]"
+	@touch $@ $(STAMP_APP)
+
+# PortAudio's shared library: bundled in sounddevice's wheels on Windows/macOS, a system package on Linux.
+system-deps:
+	@sh packaging/ensure-system-deps.sh
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

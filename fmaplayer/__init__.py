@@ -1,0 +1,3 @@
+"""fmaplayer: a desktop music player with content-based recommendations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from fmaplayer.cli import main
+
+raise SystemExit(main())

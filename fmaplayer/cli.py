@@ -1,0 +1,61 @@
+"""Console entry points. `fmaplayer` with no subcommand starts the GUI.
+
+Each subcommand lives in the module that owns its job; this file only parses and dispatches, importing
+lazily so `fmaplayer --version` never pays for TensorFlow or Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from fmaplayer import __version__
+
+# subcommand -> "module:function"; the function takes (argparse.Namespace) and returns an exit code.
+# Each module also exposes `add_arguments(name, parser)` to declare its options.
+SUBCOMMANDS = {
+    "gui": ("fmaplayer.app", "Start the desktop app (the default)."),
+    "scan": ("fmaplayer.recommend.cli_commands", "Scan folders (and embed) without a window."),
+    "similar": ("fmaplayer.recommend.cli_commands", "Print the tracks most similar to a file."),
+    "train": ("fmaplayer.ml.train_cli", "Train a genre model."),
+    "evaluate": ("fmaplayer.ml.evaluate_cli", "Evaluate models and write the report."),
+    "self-test": ("fmaplayer.selftest", "Load the bundled model and embed a generated tone."),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fmaplayer", description="Music player with content-based recommendations")
+    parser.add_argument("--version", action="version", version=f"fmaplayer {__version__}")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="Install the launcher entry and icon for the current user, then exit.")
+    parser.add_argument("--uninstall-desktop-entry", action="store_true",
+                        help="Remove the launcher entry and icon installed by --install-desktop-entry.")
+    sub = parser.add_subparsers(dest="command")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text)
+        module = importlib.import_module(module_name)
+        module.add_arguments(name, sub_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv in (["--version"], ["-V"]):
+        print(f"fmaplayer {__version__}")
+        return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from fmaplayer import desktop_entry
+
+        return desktop_entry.main(install=args.install_desktop_entry)
+    command = args.command or "gui"
+    if args.command is None:
+        args = parser.parse_args([*argv, "gui"])
+    module = importlib.import_module(SUBCOMMANDS[command][0])
+    return int(module.run(command, args) or 0)
+
+
+def gui_main() -> int:
+    return main(["gui", *sys.argv[1:]])
