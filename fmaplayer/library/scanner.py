@@ -1,0 +1,408 @@
+"""Recursive, incremental folder scan into the LibraryStore.
+
+A file is identified by path + size + mtime: unchanged files are not opened again, changed and new
+ones are read (tags with mutagen, validity and duration with libsndfile), files gone from disk leave
+the library. Results are committed in batches, each one transaction, so a scan killed at any moment
+leaves a consistent database and the next scan carries on from there. Bad files never stop the scan:
+each is stored with `error` set to the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from fmaplayer.errors import AudioDecodeError, TagReadError
+from fmaplayer.library.paths import display_path, native_path
+from fmaplayer.library.store import LibraryStore
+from fmaplayer.library.tags import TagInfo, read_tags, sanitize_text
+from fmaplayer.library.track import Track
+
+# Formats libsndfile decodes (MPEG layers I-III through mpg123, Vorbis and Opus in Ogg, FLAC, WAV, AIFF).
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
+    {".mp3", ".mp2", ".flac", ".ogg", ".oga", ".opus", ".wav", ".wave", ".aiff", ".aif", ".aifc"}
+)
+# Audio files we recognise but cannot decode: listed as unreadable with this name in the reason.
+UNDECODABLE_EXTENSIONS: dict[str, str] = {
+    ".m4a": "AAC/M4A",
+    ".m4b": "AAC/M4A",
+    ".mp4": "AAC/M4A",
+    ".aac": "AAC",
+    ".alac": "ALAC",
+    ".wma": "WMA",
+    ".ape": "Monkey's Audio (APE)",
+    ".wv": "WavPack",
+    ".mpc": "Musepack",
+    ".tta": "TTA",
+    ".dsf": "DSD",
+    ".dff": "DSD",
+    ".mka": "Matroska audio",
+    ".webm": "WebM audio",
+    ".ac3": "AC-3",
+    ".dts": "DTS",
+    ".amr": "AMR",
+    ".ra": "RealAudio",
+    ".rm": "RealAudio",
+}
+KNOWN_EXTENSIONS = SUPPORTED_EXTENSIONS | frozenset(UNDECODABLE_EXTENSIONS)
+
+_FORMAT_NAMES = {
+    ".mp3": "MP3", ".mp2": "MPEG audio", ".flac": "FLAC", ".ogg": "Ogg", ".oga": "Ogg", ".opus": "Opus",
+    ".wav": "WAV", ".wave": "WAV", ".aiff": "AIFF", ".aif": "AIFF", ".aifc": "AIFF",
+}
+_TAIL_FRAMES = 4096  # read at the end of each new file to catch truncation the header hides
+_PROGRESS_INTERVAL_S = 0.05
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    unreadable: int  # among the files read in this scan (new or changed)
+    seconds: float
+    cancelled: bool = False
+    folder_errors: tuple[str, ...] = field(default=())  # folders that could not be listed, with reasons
+
+
+class _Vanished(AudioDecodeError):
+    """The file disappeared between the walk and the read (the scan drops it rather than listing it)."""
+
+
+def probe_audio(path: str) -> float:
+    """Open `path` with libsndfile, check that audio really is there up to its stated end, and return
+    the duration in seconds. Raises AudioDecodeError with a reason for users."""
+    import soundfile as sf
+
+    ext = os.path.splitext(path)[1].lower()
+    name = _FORMAT_NAMES.get(ext, "audio")
+    try:
+        with sf.SoundFile(native_path(path)) as f:
+            frames, samplerate = f.frames, f.samplerate
+            if samplerate <= 0 or frames <= 0:
+                raise AudioDecodeError(f"no audio in this {name} file")
+            tail = min(frames, _TAIL_FRAMES)
+            f.seek(frames - tail)
+            complete = len(f.read(tail, dtype="float32", always_2d=True)) >= tail // 4
+            if not complete:
+                # VBR MP3 headers often overstate the length a little: audio at 90 % of the stated
+                # length means a playable file, not a truncated one.
+                f.seek(int(frames * 0.9))
+                complete = len(f.read(tail, dtype="float32", always_2d=True)) >= tail // 4
+    except AudioDecodeError:
+        raise
+    except PermissionError as exc:
+        raise AudioDecodeError("permission denied") from exc
+    except FileNotFoundError as exc:
+        raise _Vanished("file not found") from exc
+    except Exception as exc:  # LibsndfileError, RuntimeError, ValueError from odd headers ...
+        if not os.path.exists(path):  # libsndfile reports a missing file like a bad one
+            raise _Vanished("file not found") from exc
+        raise AudioDecodeError(_decoder_reason(name, exc)) from exc
+    if not complete:
+        raise AudioDecodeError(
+            f"truncated or corrupt {name} file: the audio stops before its stated length "
+            f"({frames / samplerate:.1f} s)"
+        )
+    return frames / samplerate
+
+
+def _decoder_reason(name: str, exc: Exception) -> str:
+    detail = sanitize_text(str(exc), limit=200)
+    # libsndfile reports any unrecognised content as "File does not exist or is not a regular file";
+    # the file does exist here (we just opened it), so say what it means.
+    if "does not exist" in detail or "not a regular file" in detail or not detail:
+        return f"not a valid {name} file (the decoder cannot open it)"
+    if ": " in detail:
+        detail = detail.rsplit(": ", 1)[-1]
+    return f"not a valid {name} file ({detail})"
+
+
+class Scanner:
+    """Scans music folders into a LibraryStore. One scan at a time per Scanner; runs in any thread."""
+
+    def __init__(self, store: LibraryStore, batch_size: int = 200):
+        self.store = store
+        self.batch_size = max(1, int(batch_size))
+
+    def scan(
+        self,
+        folders: Iterable[str | os.PathLike[str] | bytes],
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ScanSummary:
+        """Bring the library up to date with `folders`.
+
+        progress(done, total, path) is called from this thread at most every 50 ms and once at the
+        end: first with total 0 while the folders are walked (count unknown), then with the number of
+        files found. `path` is printable (display_path). Setting `cancel` stops after the current
+        file, keeping what was committed."""
+        started = time.perf_counter()
+        roots = _unique_roots(folders)
+        known = self.store.file_stats(roots)
+        found: dict[str, tuple[int, float]] = {}
+        stat_errors: dict[str, str] = {}
+        kept_folders: list[str] = []  # folders that could not be listed: their tracks are kept
+        folder_errors: list[str] = []
+        walk_reporter = _ProgressReporter(progress, 0)  # total 0: still counting
+        for root in roots:
+            if not self._walk(root, found, stat_errors, kept_folders, folder_errors, cancel, walk_reporter):
+                return ScanSummary(0, 0, 0, 0, 0, time.perf_counter() - started, True, tuple(folder_errors))
+
+        kept_prefixes = tuple(os.path.join(f, "") for f in kept_folders)
+        gone = [p for p in known if p not in found and not (kept_prefixes and p.startswith(kept_prefixes))]
+        removed = self.store.remove_paths(gone) if gone else 0
+        return self._read_changed(
+            found, known, stat_errors, removed, folder_errors, started, progress, cancel
+        )
+
+    def scan_files(
+        self,
+        files: Iterable[str | os.PathLike[str] | bytes],
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ScanSummary:
+        """Add or refresh single files (e.g. dropped on the window) without walking their folders.
+        Files with unknown extensions are ignored; listed files that no longer exist leave the library."""
+        started = time.perf_counter()
+        found: dict[str, tuple[int, float]] = {}
+        known: dict[str, tuple[int, float]] = {}
+        stat_errors: dict[str, str] = {}
+        gone = []
+        for file in files:
+            path = os.path.abspath(os.fsdecode(file))
+            if os.path.splitext(path)[1].lower() not in KNOWN_EXTENSIONS or path in found:
+                continue
+            track = self.store.track_by_path(path)
+            if track is not None:
+                known[path] = (track.size, track.mtime)
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                if track is not None:
+                    gone.append(path)
+                continue
+            except OSError as exc:
+                found[path] = (0, 0.0)
+                stat_errors[path] = f"cannot read file information: {exc.strerror or exc}"
+                continue
+            if os.path.isfile(path):
+                found[path] = (st.st_size, st.st_mtime)
+        removed = self.store.remove_paths(gone) if gone else 0
+        return self._read_changed(found, known, stat_errors, removed, [], started, progress, cancel)
+
+    def _read_changed(
+        self,
+        found: dict[str, tuple[int, float]],
+        known: dict[str, tuple[int, float]],
+        stat_errors: dict[str, str],
+        removed: int,
+        folder_errors: list[str],
+        started: float,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> ScanSummary:
+        """Read the files of `found` whose (size, mtime) differ from `known`, committing in batches."""
+        work = sorted(p for p, stat in found.items() if known.get(p) != stat)
+        unchanged = len(found) - len(work)
+        total = len(found)
+        reporter = _ProgressReporter(progress, total)
+        reporter.report(unchanged, "", force=True)
+
+        added = updated = unreadable = 0
+        batch: list[Track] = []
+        vanished: list[str] = []
+        cancelled = False
+        for done, path in enumerate(work, start=unchanged + 1):
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            size, mtime = found[path]
+            try:
+                record = self._read_file(path, size, mtime, stat_errors.get(path))
+            except _Vanished:
+                vanished.append(path)
+                continue
+            batch.append(record)
+            if path in known:
+                updated += 1
+            else:
+                added += 1
+            if record.error is not None:
+                unreadable += 1
+            if len(batch) >= self.batch_size:
+                self.store.upsert_tracks(batch)
+                batch = []
+            reporter.report(done, path)
+        if batch:
+            self.store.upsert_tracks(batch)
+        gone_now = [p for p in vanished if p in known]
+        if gone_now:
+            removed += self.store.remove_paths(gone_now)
+        if not cancelled:
+            reporter.report(total, "", force=True)
+        return ScanSummary(
+            added, updated, removed, unchanged, unreadable, time.perf_counter() - started, cancelled,
+            tuple(folder_errors),
+        )
+
+    # -- walking -------------------------------------------------------------------------------------
+
+    def _walk(
+        self,
+        root: str,
+        found: dict[str, tuple[int, float]],
+        stat_errors: dict[str, str],
+        kept_folders: list[str],
+        folder_errors: list[str],
+        cancel: threading.Event | None,
+        reporter: _ProgressReporter | None = None,
+    ) -> bool:
+        """Collect known audio files under `root` with their (size, mtime). False when cancelled."""
+        if not os.path.isdir(root):
+            # Missing music folder (unmounted drive?): keep its tracks rather than wipe them.
+            kept_folders.append(root)
+            folder_errors.append(f"{display_path(root)}: folder not found")
+            return True
+        stack = [root]
+        seen_dirs: set[tuple[int, int]] = set()
+        while stack:
+            if cancel is not None and cancel.is_set():
+                return False
+            folder = stack.pop()
+            if reporter is not None:
+                reporter.report(0, folder)
+            try:
+                st = os.stat(folder)
+                if (st.st_dev, st.st_ino) in seen_dirs:
+                    continue  # a symlink loop or a folder reached twice
+                seen_dirs.add((st.st_dev, st.st_ino))
+                with os.scandir(folder) as it:
+                    entries = list(it)
+            except FileNotFoundError:
+                continue  # removed mid-scan: its files are gone, so their tracks go too
+            except OSError as exc:
+                kept_folders.append(folder)
+                folder_errors.append(f"{display_path(folder)}: {exc.strerror or exc}")
+                continue
+            subfolders = []
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue  # hidden files and folders, macOS "._" resource forks
+                try:
+                    if entry.is_dir():
+                        subfolders.append(entry.path)
+                        continue
+                    if not entry.is_file():
+                        continue
+                except OSError:
+                    continue
+                if os.path.splitext(name)[1].lower() not in KNOWN_EXTENSIONS:
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    found[entry.path] = (0, 0.0)
+                    stat_errors[entry.path] = f"cannot read file information: {exc.strerror or exc}"
+                    continue
+                found[entry.path] = (st.st_size, st.st_mtime)
+            stack.extend(sorted(subfolders, reverse=True))  # visit in name order
+        return True
+
+    # -- reading one file ----------------------------------------------------------------------------
+
+    def _read_file(self, path: str, size: int, mtime: float, stat_error: str | None) -> Track:
+        try:
+            return self._read_file_unguarded(path, size, mtime, stat_error)
+        except _Vanished:
+            raise
+        except Exception as exc:  # never let one file stop the scan
+            reason = sanitize_text(f"unexpected error: {type(exc).__name__}: {exc}", limit=300)
+            return _record(path, size, mtime, TagInfo(), 0.0, reason)
+
+    def _read_file_unguarded(self, path: str, size: int, mtime: float, stat_error: str | None) -> Track:
+        if stat_error:
+            return _record(path, size, mtime, TagInfo(), 0.0, stat_error)
+        ext = os.path.splitext(path)[1].lower()
+        if size == 0:
+            return _record(path, size, mtime, TagInfo(), 0.0, "empty file (0 bytes)")
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+        except FileNotFoundError as exc:
+            raise _Vanished("file not found") from exc
+        except PermissionError:
+            return _record(path, size, mtime, TagInfo(), 0.0, "permission denied")
+        except OSError as exc:
+            return _record(path, size, mtime, TagInfo(), 0.0, f"cannot open: {exc.strerror or exc}")
+
+        try:
+            tags = read_tags(path)
+        except TagReadError:
+            tags = TagInfo()  # the audio check below decides whether the file is usable
+        error = None
+        duration = 0.0
+        if ext in UNDECODABLE_EXTENSIONS:
+            error = f"no decoder for {UNDECODABLE_EXTENSIONS[ext]}"
+        else:
+            try:
+                duration = probe_audio(path)
+            except _Vanished:
+                raise
+            except AudioDecodeError as exc:
+                error = str(exc)
+        if tags.duration:
+            duration = tags.duration
+        return _record(path, size, mtime, tags, duration, error)
+
+
+def _record(path: str, size: int, mtime: float, tags: TagInfo, duration: float, error: str | None) -> Track:
+    title = tags.title or sanitize_text(display_path(os.path.splitext(os.path.basename(path))[0]))
+    return Track(
+        id=0,
+        path=path,
+        title=title,
+        artist=tags.artist,
+        album=tags.album,
+        album_artist=tags.album_artist,
+        track_no=tags.track_no,
+        year=tags.year,
+        genre=tags.genre,
+        duration=float(duration or 0.0),
+        size=int(size),
+        mtime=float(mtime),
+        error=error,
+    )
+
+
+def _unique_roots(folders: Iterable[str | os.PathLike[str] | bytes]) -> list[str]:
+    roots: list[str] = []
+    for folder in folders:
+        root = os.path.abspath(os.fsdecode(folder))
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
+class _ProgressReporter:
+    def __init__(self, callback: ProgressCallback | None, total: int):
+        self._callback = callback
+        self._total = total
+        self._last = 0.0
+
+    def report(self, done: int, path: str, force: bool = False) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last >= _PROGRESS_INTERVAL_S:
+            self._last = now
+            self._callback(done, self._total, display_path(path))

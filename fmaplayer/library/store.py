@@ -1,0 +1,425 @@
+"""The library database: tracks, embeddings and embedding failures in SQLite (WAL).
+
+Threads: the UI, the scanner and the embedding worker share one LibraryStore. Each thread gets its
+own connection (WAL lets readers run while a writer commits); writes are serialised by one lock and
+each public write method is a single transaction, so a killed process leaves a consistent database.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from fmaplayer.errors import LibraryError
+from fmaplayer.library import migrations
+from fmaplayer.library.paths import path_key
+from fmaplayer.library.track import Track
+
+_TRACK_COLUMNS = (
+    "id, path, title, artist, album, album_artist, track_no, year, genre, duration, size, mtime, error"
+)
+_UPSERT_TRACK = """
+INSERT INTO tracks (path, title, artist, album, album_artist, track_no, year, genre, duration,
+                    size, mtime, error, added_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(path) DO UPDATE SET
+    title = excluded.title, artist = excluded.artist, album = excluded.album,
+    album_artist = excluded.album_artist, track_no = excluded.track_no, year = excluded.year,
+    genre = excluded.genre, duration = excluded.duration, size = excluded.size,
+    mtime = excluded.mtime, error = excluded.error
+RETURNING id
+"""
+# The WHERE EXISTS skips rows whose track was removed while the worker was analysing it.
+_UPSERT_EMBEDDING = """
+INSERT INTO embeddings (track_id, model_id, dim, vector, genre, genre_probs, mood, mood_probs, created_at)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tracks WHERE id = ?)
+ON CONFLICT(track_id, model_id) DO UPDATE SET
+    dim = excluded.dim, vector = excluded.vector, genre = excluded.genre,
+    genre_probs = excluded.genre_probs, mood = excluded.mood, mood_probs = excluded.mood_probs,
+    created_at = excluded.created_at
+"""
+_UPSERT_FAILURE = """
+INSERT INTO embedding_failures (track_id, model_id, reason, created_at)
+SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tracks WHERE id = ?)
+ON CONFLICT(track_id, model_id) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at
+"""
+_MAX_VARS = 500  # stay well under SQLite's bound-parameter limit
+
+
+@dataclass
+class EmbeddingRow:
+    track_id: int
+    vector: np.ndarray  # float32[D]
+    genre: str
+    genre_probs: np.ndarray | None = None
+    mood: str | None = None
+    mood_probs: np.ndarray | None = None
+
+
+# all_tracks() builds 100,000 Tracks at start-up; a frozen dataclass's __init__ costs ~3 us each, setting
+# the slots through their descriptors costs less than half that. The column order matches the fields.
+assert tuple(f.name for f in fields(Track)) == tuple(c.strip() for c in _TRACK_COLUMNS.split(","))
+_SLOT_SETTERS = tuple(getattr(Track, f.name).__set__ for f in fields(Track))
+
+
+def _track_from_row(
+    row: tuple, _new=object.__new__, _fsdecode=os.fsdecode, _s=_SLOT_SETTERS, _cls=Track
+) -> Track:
+    t = _new(_cls)
+    _s[0](t, row[0])
+    _s[1](t, _fsdecode(row[1]))
+    _s[2](t, row[2])
+    _s[3](t, row[3])
+    _s[4](t, row[4])
+    _s[5](t, row[5])
+    _s[6](t, row[6])
+    _s[7](t, row[7])
+    _s[8](t, row[8])
+    _s[9](t, row[9])
+    _s[10](t, row[10])
+    _s[11](t, row[11])
+    _s[12](t, row[12])
+    return t
+
+
+def _field(record: object, name: str, default=None):
+    if isinstance(record, Mapping):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def _blob(array: np.ndarray | None) -> bytes | None:
+    if array is None:
+        return None
+    return np.ascontiguousarray(array, dtype=np.float32).ravel().tobytes()
+
+
+def _chunks(items: Sequence, size: int = _MAX_VARS) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class LibraryStore:
+    """SQLite-backed library; safe to share between threads. Raises LibraryError on database errors."""
+
+    def __init__(self, db_path: str | Path):
+        self.db_path = Path(db_path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._closed = False
+        self.backup_path: Path | None = None  # set when opening migrated an older schema
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._conn()
+            with self._write_lock:
+                conn.execute("PRAGMA journal_mode=WAL")
+                self.backup_path = migrations.migrate(conn, self.db_path)
+        except sqlite3.Error as exc:
+            raise LibraryError(f"cannot open the library database {self.db_path}: {exc}") from exc
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library folder {self.db_path.parent}: {exc}") from exc
+
+    # -- connections -------------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise LibraryError("the library database is closed")
+        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE in _write).
+        conn = sqlite3.connect(str(self.db_path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+        conn.execute("PRAGMA busy_timeout=30000")
+        self._local.conn = conn
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._conn()
+        except sqlite3.Error as exc:
+            raise LibraryError(f"library database read failed: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction under the writer lock; rolled back on any exception."""
+        with self._write_lock:
+            conn = self._conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, UnicodeError, OverflowError) as exc:  # bad values end up here too
+                raise LibraryError(f"library database write failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Close every thread's connection (call once the worker threads have stopped)."""
+        self._closed = True
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+
+    def __enter__(self) -> LibraryStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- tracks --------------------------------------------------------------------------------------
+
+    def all_tracks(self) -> list[Track]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {_TRACK_COLUMNS} FROM tracks ORDER BY id").fetchall()
+        return list(map(_track_from_row, rows))
+
+    def track(self, track_id: int) -> Track | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_TRACK_COLUMNS} FROM tracks WHERE id = ?", (track_id,)).fetchone()
+        return _track_from_row(row) if row else None
+
+    def track_by_path(self, path: str | os.PathLike[str]) -> Track | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_TRACK_COLUMNS} FROM tracks WHERE path = ?", (path_key(path),)
+            ).fetchone()
+        return _track_from_row(row) if row else None
+
+    def tracks_by_ids(self, ids: Iterable[int]) -> list[Track]:
+        """Tracks in the order of `ids`; ids that are not in the library are skipped."""
+        ids = [int(i) for i in ids]
+        found: dict[int, Track] = {}
+        with self._read() as conn:
+            for chunk in _chunks(sorted(set(ids))):
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(f"SELECT {_TRACK_COLUMNS} FROM tracks WHERE id IN ({marks})", chunk):
+                    found[row[0]] = _track_from_row(row)
+        return [found[i] for i in ids if i in found]
+
+    def count(self) -> int:
+        with self._read() as conn:
+            return conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+
+    def unreadable(self) -> list[Track]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_TRACK_COLUMNS} FROM tracks WHERE error IS NOT NULL ORDER BY id"
+            ).fetchall()
+        return list(map(_track_from_row, rows))
+
+    def file_stats(
+        self, under_folders: Iterable[str | os.PathLike[str]] | None = None
+    ) -> dict[str, tuple[int, float]]:
+        """path -> (size, mtime) of every track, or only of those under the given folders."""
+        with self._read() as conn:
+            if under_folders is None:
+                rows = conn.execute("SELECT path, size, mtime FROM tracks").fetchall()
+            else:
+                rows = []
+                for low, high in _prefix_ranges(under_folders):
+                    rows += conn.execute(
+                        "SELECT path, size, mtime FROM tracks WHERE path >= ? AND path < ?", (low, high)
+                    ).fetchall()
+        fsdecode = os.fsdecode
+        return {fsdecode(path): (size, mtime) for path, size, mtime in rows}
+
+    def upsert_tracks(self, records: Iterable[object]) -> list[int]:
+        """Insert or update tracks by path in one transaction; returns their ids in order.
+
+        Records are Track-like objects (or mappings) with path, title, ..., error; `id` is ignored.
+        A record whose size or mtime differs from the stored one drops that track's embeddings and
+        embedding failures (a trigger does it), so the file is analysed again.
+        """
+        now = time.time()
+        values = []
+        for r in records:
+            track_no = _field(r, "track_no")
+            year = _field(r, "year")
+            values.append(
+                (
+                    path_key(_field(r, "path")),
+                    _field(r, "title", "") or "",
+                    _field(r, "artist", "") or "",
+                    _field(r, "album", "") or "",
+                    _field(r, "album_artist", "") or "",
+                    None if track_no is None else int(track_no),
+                    None if year is None else int(year),
+                    _field(r, "genre", "") or "",
+                    float(_field(r, "duration", 0.0) or 0.0),
+                    int(_field(r, "size", 0) or 0),
+                    float(_field(r, "mtime", 0.0) or 0.0),
+                    _field(r, "error"),
+                    now,
+                )
+            )
+        ids = []
+        with self._write() as conn:
+            for row in values:
+                ids.append(conn.execute(_UPSERT_TRACK, row).fetchone()[0])
+        return ids
+
+    def remove_paths(self, paths: Iterable[str | os.PathLike[str]]) -> int:
+        """Remove tracks by path (their embeddings and failures go with them); returns how many."""
+        keys = [(path_key(p),) for p in paths]
+        if not keys:
+            return 0
+        with self._write() as conn:
+            cursor = conn.executemany("DELETE FROM tracks WHERE path = ?", keys)
+            return max(cursor.rowcount, 0)
+
+    # -- embeddings ----------------------------------------------------------------------------------
+
+    def save_embeddings(self, model_id: str, rows: Iterable[EmbeddingRow]) -> None:
+        """Upsert embeddings for `model_id` in one transaction; clears earlier failures of those tracks.
+        Rows for tracks no longer in the library are ignored."""
+        now = time.time()
+        params = []
+        clear = []
+        for row in rows:
+            vector = np.ascontiguousarray(row.vector, dtype=np.float32).ravel()
+            if vector.size == 0:
+                raise LibraryError(f"empty embedding vector for track {row.track_id}")
+            track_id = int(row.track_id)
+            params.append(
+                (
+                    track_id, model_id, int(vector.size), vector.tobytes(), row.genre or "",
+                    _blob(row.genre_probs), row.mood, _blob(row.mood_probs), now, track_id,
+                )
+            )
+            clear.append((track_id, model_id))
+        if not params:
+            return
+        with self._write() as conn:
+            conn.executemany(_UPSERT_EMBEDDING, params)
+            conn.executemany("DELETE FROM embedding_failures WHERE track_id = ? AND model_id = ?", clear)
+
+    def record_embedding_failure(self, model_id: str, track_id: int, reason: str) -> None:
+        """Remember that `model_id` could not analyse the track, so it is not retried until it changes."""
+        track_id = int(track_id)
+        with self._write() as conn:
+            conn.execute(_UPSERT_FAILURE, (track_id, model_id, str(reason)[:1000], time.time(), track_id))
+
+    def embedding_failures(self, model_id: str) -> dict[int, str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT track_id, reason FROM embedding_failures WHERE model_id = ?", (model_id,)
+            ).fetchall()
+        return dict(rows)
+
+    def load_embeddings(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ids int64[N], vectors float32[N, D]) sorted by track id; (0,) and (0, 0) when there are none."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT track_id, dim, vector FROM embeddings WHERE model_id = ? ORDER BY track_id",
+                (model_id,),
+            ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        dims = {dim for _, dim, _ in rows}
+        if len(dims) != 1:
+            raise LibraryError(f"embeddings of model {model_id} have mixed dimensions {sorted(dims)}")
+        dim = dims.pop()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+        return ids, matrix.copy()
+
+    def predicted_genres(self, model_id: str) -> dict[int, str]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT track_id, genre FROM embeddings WHERE model_id = ?", (model_id,))
+            return dict(rows.fetchall())
+
+    def embedding_probabilities(
+        self, model_id: str, track_id: int
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(genre_probs, mood_probs) stored for a track, each None when absent."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT genre_probs, mood_probs FROM embeddings WHERE model_id = ? AND track_id = ?",
+                (model_id, int(track_id)),
+            ).fetchone()
+        if row is None:
+            return None, None
+        return tuple(None if b is None else np.frombuffer(b, dtype=np.float32).copy() for b in row)
+
+    def tracks_needing_embedding(self, model_id: str) -> list[Track]:
+        """Readable tracks with neither an embedding nor a recorded failure for `model_id`."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"""
+                SELECT {_TRACK_COLUMNS} FROM tracks t
+                WHERE t.error IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?)
+                  AND NOT EXISTS (SELECT 1 FROM embedding_failures f
+                                  WHERE f.track_id = t.id AND f.model_id = ?)
+                ORDER BY t.id
+                """,
+                (model_id, model_id),
+            ).fetchall()
+        return list(map(_track_from_row, rows))
+
+    def embedding_counts(self, model_id: str) -> tuple[int, int]:
+        """(done, total) over readable tracks: done = analysed by `model_id`, i.e. with an embedding or
+        a recorded failure, so progress reaches total when analysis has finished."""
+        with self._read() as conn:
+            row = conn.execute(
+                """
+                SELECT
+                  (SELECT COUNT(*) FROM tracks t WHERE t.error IS NULL AND (
+                     EXISTS (SELECT 1 FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?)
+                     OR EXISTS (SELECT 1 FROM embedding_failures f
+                                WHERE f.track_id = t.id AND f.model_id = ?))),
+                  (SELECT COUNT(*) FROM tracks WHERE error IS NULL)
+                """,
+                (model_id, model_id),
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    # -- maintenance ---------------------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        """SQLite's integrity_check result ('ok' when the database is sound) plus foreign-key check."""
+        with self._read() as conn:
+            result = "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
+            if result == "ok" and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                result = "foreign key violations"
+        return result
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return migrations.current_version(conn)
+
+
+def _prefix_ranges(folders: Iterable[str | os.PathLike[str]]) -> list[tuple[bytes, bytes]]:
+    """[low, high) byte ranges of the path keys under each folder, so the unique index on path is used."""
+    sep = os.fsencode(os.sep)
+    ranges = []
+    for folder in folders:
+        prefix = path_key(os.path.abspath(folder))
+        if not prefix.endswith(sep):
+            prefix += sep
+        high = prefix[:-1] + bytes([prefix[-1] + 1])
+        ranges.append((prefix, high))
+    return ranges
