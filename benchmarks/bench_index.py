@@ -1,0 +1,126 @@
+"""Similarity-index benchmark: query latency (p50/p99) and memory at 10k, 100k and 1M synthetic tracks.
+
+    .venv/bin/python benchmarks/bench_index.py [--sizes 10000 100000 1000000] [--dim 32] [--out FILE]
+
+Vectors are random unit rows (the worst case for argpartition: no structure to exploit). For each size it
+reports the time to load the matrix (`replace`, the start-up path), the cost of the worker's incremental
+commits (`upsert` of 8-row batches), top_k(10) latency, `relevant()` latency in both ranking modes with
+20 predicted genres, and memory (the index's arrays, and the process RSS growth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fmaplayer.recommend.index import SimilarityIndex  # noqa: E402
+from fmaplayer.recommend.ranking import RankingMode, relevant  # noqa: E402
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "load_avg_1m": os.getloadavg()[0]}
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ms = np.asarray(samples) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+def bench_size(n: int, dim: int, queries: int, rng: np.random.Generator) -> dict:
+    matrix = rng.standard_normal((n, dim), dtype=np.float32)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    genres = {int(i): f"g{int(i) % 20}" for i in ids}
+    rss_before = rss_mb()
+    index = SimilarityIndex()
+    t = time.perf_counter()
+    index.replace(ids, matrix)
+    load_s = time.perf_counter() - t
+    del matrix
+    rss_after = rss_mb()
+
+    batches = 500
+    t = time.perf_counter()
+    for b in range(batches):
+        new_ids = np.arange(n + 1 + b * 8, n + 1 + (b + 1) * 8)
+        index.upsert(new_ids, rng.standard_normal((8, dim), dtype=np.float32))
+    upsert_ms = (time.perf_counter() - t) / batches * 1000
+
+    anchors = rng.integers(1, n + 1, size=queries)
+    for a in anchors[:5]:  # warm caches
+        index.top_k(index.vector(int(a)), 10, exclude_ids=[int(a)])
+    topk, sim, genre = [], [], []
+    for a in anchors:
+        a = int(a)
+        t = time.perf_counter()
+        index.top_k(index.vector(a), 10, exclude_ids=[a])
+        topk.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        relevant(index, [a], 10, RankingMode.SIMILARITY, genres)
+        sim.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        relevant(index, [a], 10, RankingMode.SIMILARITY_GENRE, genres)
+        genre.append(time.perf_counter() - t)
+    row = {"tracks": n, "dim": dim, "queries": queries, "load_s": round(load_s, 3),
+           "upsert_batch8_ms": round(upsert_ms, 4),
+           "index_mb": round(index.nbytes / 2**20, 1), "rss_growth_mb": round(rss_after - rss_before, 1)}
+    for name, samples in (("top_k", topk), ("similarity", sim), ("similarity_genre", genre)):
+        p50, p99 = percentiles(samples)
+        row[f"{name}_p50_ms"] = round(p50, 3)
+        row[f"{name}_p99_ms"] = round(p99, 3)
+    return row
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--dim", type=int, default=32, help="embedding dimension (the bundled model's is 32)")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--out", default="bench-results/bench_index.json")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    rows = [bench_size(n, args.dim, args.queries, rng) for n in args.sizes]
+    header = (f"{'tracks':>9} {'load s':>7} {'index MB':>9} {'RSS +MB':>8} {'upsert8 ms':>10} "
+              f"{'top_k p50/p99 ms':>17} {'similar p50/p99':>16} {'genre p50/p99':>15}")
+    print(header)
+    for r in rows:
+        print(f"{r['tracks']:>9,} {r['load_s']:>7.2f} {r['index_mb']:>9.1f} {r['rss_growth_mb']:>8.1f} "
+              f"{r['upsert_batch8_ms']:>10.3f} {r['top_k_p50_ms']:>8.2f}/{r['top_k_p99_ms']:<8.2f} "
+              f"{r['similarity_p50_ms']:>7.2f}/{r['similarity_p99_ms']:<8.2f} "
+              f"{r['similarity_genre_p50_ms']:>6.2f}/{r['similarity_genre_p99_ms']:<8.2f}")
+    result = {"benchmark": "index", "machine": machine(), "rows": rows}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"machine: {result['machine']}\nwritten: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""The play queue: an ordered list of tracks and the index of the one playing (QtCore only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QObject, Signal
+
+
+class PlayQueue(QObject):
+    """``changed`` fires after every edit, ``currentChanged(int)`` when the current index moves.
+
+    ``current_index`` is -1 when nothing is selected. Removing the current item keeps playback going:
+    the index steps back so that ``next`` plays the item that followed it.
+    """
+
+    changed = Signal()
+    currentChanged = Signal(int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list = []
+        self._current = -1
+
+    def items(self) -> list:
+        return list(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int):
+        return self._items[index]
+
+    @property
+    def current_index(self) -> int:
+        return self._current
+
+    def current(self):
+        return self._items[self._current] if 0 <= self._current < len(self._items) else None
+
+    def set_current(self, index: int) -> None:
+        index = index if 0 <= index < len(self._items) else -1
+        if index != self._current:
+            self._current = index
+            self.currentChanged.emit(index)
+
+    def has_next(self) -> bool:
+        return self._current + 1 < len(self._items)
+
+    def append(self, tracks: Iterable) -> None:
+        tracks = list(tracks)
+        if tracks:
+            self._items.extend(tracks)
+            self.changed.emit()
+
+    def insert_next(self, tracks: Iterable) -> None:
+        """Insert right after the current track (at the front when nothing plays)."""
+        tracks = list(tracks)
+        if tracks:
+            at = self._current + 1
+            self._items[at:at] = tracks
+            self.changed.emit()
+
+    def replace(self, tracks: Iterable, current: int = -1) -> None:
+        self._items = list(tracks)
+        self._current = -1
+        self.changed.emit()
+        self.set_current(current)
+
+    def remove(self, index: int) -> None:
+        if not 0 <= index < len(self._items):
+            raise IndexError(index)
+        del self._items[index]
+        moved = index <= self._current
+        if moved:
+            self._current -= 1
+        self.changed.emit()
+        if moved:
+            self.currentChanged.emit(self._current)
+
+    def clear(self) -> None:
+        had = bool(self._items) or self._current != -1
+        self._items.clear()
+        if self._current != -1:
+            self._current = -1
+            self.currentChanged.emit(-1)
+        if had:
+            self.changed.emit()

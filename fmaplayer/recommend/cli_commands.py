@@ -1,0 +1,255 @@
+"""`fmaplayer scan` and `fmaplayer similar`: the app's store, scanner, EmbeddingRunner and ranking, no window.
+
+Only the standard library is imported at module level: fmaplayer.cli imports every subcommand module to
+build its parser, and `fmaplayer --help` must not pay for TensorFlow or Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+
+CLI_BATCH_SIZE = 16   # larger than the app's: nobody waits on a single track here
+
+
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="library database (default: the app's own)")
+    parser.add_argument("--device", choices=("auto", "cpu"), default="auto",
+                        help="where the model runs: auto uses a GPU when TensorFlow sees one (default auto)")
+    if name == "scan":
+        parser.add_argument("dirs", nargs="+", metavar="DIR", help="folders (or files) to scan")
+        parser.add_argument("--no-embed", action="store_true", help="only read tags; do not analyse audio")
+    elif name == "similar":
+        parser.add_argument("file", metavar="FILE", help="an audio file, normally one of the library")
+        parser.add_argument("-n", type=int, default=10, metavar="N", help="how many tracks (default 10)")
+        parser.add_argument("--mode", choices=("similarity", "genre"), default="similarity",
+                            help="similarity only, or matching predicted genre first (default similarity)")
+        parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    else:  # pragma: no cover - cli.py maps only these two names here
+        raise ValueError(name)
+
+
+def run(name: str, args: argparse.Namespace, embedder_factory: Callable[[str], object] | None = None) -> int:
+    """Entry point from fmaplayer.cli; tests pass `embedder_factory` to use a fake model."""
+    from fmaplayer.errors import FmaplayerError
+
+    try:
+        if name == "scan":
+            return scan_command(args, embedder_factory)
+        return similar_command(args, embedder_factory)
+    except FmaplayerError as exc:
+        print(f"fmaplayer {name}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nfmaplayer {name}: interrupted; finished work is kept", file=sys.stderr)
+        return 130
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _open_store(db: str | None):
+    from fmaplayer.library.paths import default_db_path
+    from fmaplayer.library.store import LibraryStore
+
+    path = os.path.abspath(db) if db else str(default_db_path())
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    return LibraryStore(path), path
+
+
+def _make_embedder(device: str, factory: Callable[[str], object] | None):
+    if factory is not None:
+        return factory(device)
+    from fmaplayer.workers.embedding_worker import default_embedder_factory
+
+    return default_embedder_factory(device)
+
+
+class _StderrProgress:
+    """One status line on a terminal (rewritten in place), or a line every few seconds in a log."""
+
+    def __init__(self, label: str, interval_s: float | None = None) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.interval_s = interval_s if interval_s is not None else (0.2 if self.tty else 5.0)
+        self._last = 0.0
+        self._pending = ""
+
+    def __call__(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        self._pending = text
+        if not force and now - self._last < self.interval_s:
+            return
+        self._last = now
+        if self.tty:
+            sys.stderr.write(f"\r\033[K{self.label}: {text}")
+        else:
+            sys.stderr.write(f"{self.label}: {text}\n")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._pending:
+            self(self._pending, force=True)
+        if self.tty and self._pending:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(os.path.join(r, "")) for r in roots)
+
+
+# --- scan ---------------------------------------------------------------------------------------
+def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
+    from fmaplayer.library.paths import display_path
+    from fmaplayer.library.scanner import Scanner
+    from fmaplayer.recommend.embedding_runner import EmbeddingRunner
+
+    roots = [os.path.abspath(d) for d in args.dirs]
+    missing = [d for d in roots if not os.path.exists(d)]
+    if missing:
+        print(f"fmaplayer scan: no such folder: {', '.join(map(display_path, missing))}", file=sys.stderr)
+        return 2
+    store, db_path = _open_store(args.db)
+    started = time.perf_counter()
+    folders = [r for r in roots if os.path.isdir(r)]
+    files = [r for r in roots if not os.path.isdir(r)]
+    scanner = Scanner(store)
+    progress = _StderrProgress("scan")
+    def report(done: int, total: int, path: str) -> None:
+        progress(f"{done}/{total or '?'} {display_path(path)[-60:]}")
+
+    summaries = []
+    if folders:
+        summaries.append(scanner.scan(folders, progress=report))
+    if files:
+        summaries.append(scanner.scan_files(files, progress=report))
+    progress.done()
+    scan_seconds = time.perf_counter() - started
+
+    embed_summary = None
+    model_id = ""
+    if not args.no_embed:
+        embedder = _make_embedder(args.device, embedder_factory)
+        model_id = embedder.model_id
+        bar = _StderrProgress(f"analyse ({embedder.device})")
+        runner = EmbeddingRunner(store, embedder, CLI_BATCH_SIZE, on_progress=lambda p: bar(
+            f"{p.done}/{p.total} tracks, {p.tracks_per_s:.1f} tracks/s"))
+        embed_summary = runner.run()
+        bar.done()
+    seconds = time.perf_counter() - started
+
+    tracks = [t for t in store.all_tracks() if _under(t.path, roots)]
+    unreadable = [(t.path, t.error) for t in tracks if t.error]
+    failures = {}
+    if model_id:
+        by_id = {t.id: t.path for t in tracks}
+        failures = {by_id[i]: r for i, r in store.embedding_failures(model_id).items() if i in by_id}
+    embedded_total = 0
+    if model_id:
+        ids, _ = store.load_embeddings(model_id)
+        in_roots = {t.id for t in tracks}
+        embedded_total = sum(1 for i in ids.tolist() if i in in_roots)
+
+    out = sys.stdout
+    added = sum(s.added for s in summaries)
+    updated = sum(s.updated for s in summaries)
+    removed = sum(s.removed for s in summaries)
+    print(f"library: {db_path}", file=out)
+    print(f"tracks: {len(tracks)} (added {added}, updated {updated}, removed {removed}, "
+          f"scan {scan_seconds:.1f} s)", file=out)
+    if embed_summary is not None:
+        print(f"embedded: {embedded_total} of {len(tracks) - len(unreadable)} readable "
+              f"({embed_summary.embedded} this run, model {model_id})", file=out)
+    else:
+        print("embedded: skipped (--no-embed)", file=out)
+    print(f"unreadable: {len(unreadable) + len(failures)}", file=out)
+    for path, reason in sorted(unreadable) + sorted(failures.items()):
+        print(f"  {display_path(path)}: {reason}", file=out)
+    for summary in summaries:
+        for error in summary.folder_errors:
+            print(f"  folder skipped: {error}", file=out)
+    print(f"seconds: {seconds:.1f}", file=out)
+    if embed_summary is not None:
+        processed = embed_summary.embedded + len(embed_summary.failed)
+        rate = processed / embed_summary.seconds if embed_summary.seconds > 0 else 0.0
+        print(f"tracks/s: {rate:.2f} (analysis of {processed} tracks in {embed_summary.seconds:.1f} s)",
+              file=out)
+        print(f"device: {embed_summary.device}", file=out)
+    return 0
+
+
+# --- similar ------------------------------------------------------------------------------------
+def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
+    from fmaplayer.errors import AudioDecodeError
+    from fmaplayer.library.paths import display_path
+    from fmaplayer.recommend.embedding_runner import EmbeddingRunner
+    from fmaplayer.recommend.index import SimilarityIndex
+    from fmaplayer.recommend.ranking import RankingMode, relevant
+
+    if args.n < 1:
+        print("fmaplayer similar: -n must be at least 1", file=sys.stderr)
+        return 2
+    path = os.path.abspath(args.file)
+    if not os.path.exists(path):
+        print(f"fmaplayer similar: no such file: {display_path(path)}", file=sys.stderr)
+        return 2
+    store, _db_path = _open_store(args.db)
+    track = store.track_by_path(path)
+    if track is not None and track.error:
+        print(f"fmaplayer similar: {display_path(path)} is unreadable: {track.error}", file=sys.stderr)
+        return 1
+    embedder = _make_embedder(args.device, embedder_factory)
+    model_id = embedder.model_id
+    index = SimilarityIndex()
+    ids, matrix = store.load_embeddings(model_id)
+    if len(ids):
+        index.replace(ids, matrix)
+    genres = store.predicted_genres(model_id)
+    mode = RankingMode.parse(args.mode)
+
+    def file_key(track_id):
+        found = store.track(track_id)
+        return None if found is None else found.size
+
+    if track is not None:
+        if track.id not in index:          # analyse it first, stored like the app would
+            result = EmbeddingRunner(store, embedder).embed_ids([track.id])
+            if track.id in result.failed:
+                print(f"fmaplayer similar: cannot analyse {display_path(path)}: {result.failed[track.id][1]}",
+                      file=sys.stderr)
+                return 1
+            ids, matrix = store.load_embeddings(model_id)
+            index.replace(ids, matrix)
+            genres = store.predicted_genres(model_id)
+        recommendations = relevant(index, [track.id], args.n, mode, genres, file_key=file_key)
+    else:                                   # not in the library: compare without storing it
+        print(f"fmaplayer similar: {display_path(path)} is not in the library; comparing it as is",
+              file=sys.stderr)
+        try:
+            embedding = embedder.embed(path)
+        except AudioDecodeError as exc:
+            print(f"fmaplayer similar: cannot analyse {display_path(path)}: {exc}", file=sys.stderr)
+            return 1
+        recommendations = relevant(index, [], args.n, mode, genres, file_key=file_key,
+                                   query_vector=embedding.vector, query_genre=embedding.genre,
+                                   query_key=os.path.getsize(path))
+    _, total = store.embedding_counts(model_id)
+    if len(index) < total:
+        print(f"fmaplayer similar: note: {len(index)} of {total} tracks analysed so far "
+              "(run `fmaplayer scan` to analyse the rest)", file=sys.stderr)
+    tracks = {t.id: t for t in store.tracks_by_ids([r.track_id for r in recommendations])}
+    rows = [(tracks[r.track_id], r) for r in recommendations if r.track_id in tracks]
+    if args.json:
+        print(json.dumps([{"path": display_path(t.path), "title": t.display_title, "artist": t.artist,
+                           "score": round(float(r.score), 6), "genre": r.genre} for t, r in rows], indent=2))
+        return 0
+    for rank, (t, r) in enumerate(rows, 1):
+        who = f"{t.artist} — " if t.artist else ""
+        print(f"{rank:3d}. {max(r.score, 0) * 100:5.1f} %  {r.genre or '?':<14} {who}{t.display_title}"
+              f"  ({display_path(t.path)})")
+    if not rows:
+        print("(no analysed tracks to compare with)")
+    return 0

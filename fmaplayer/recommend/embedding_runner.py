@@ -1,0 +1,271 @@
+"""The one code path that turns library tracks into stored embeddings (no Qt).
+
+`EmbeddingRunner` pulls `store.tracks_needing_embedding(model_id)`, embeds them in small batches with
+the injected embedder and commits every batch in one `save_embeddings` transaction, so a kill at any
+moment leaves whole batches or nothing: the next run asks the store again and carries on, with no
+duplicate rows (the store upserts on (track_id, model_id)) and nothing lost but the batch in flight.
+
+The Qt `EmbeddingWorker` (fmaplayer/workers) drives it in a QThread with `stay_alive=True`; the CLI
+runs it inline. Control methods (pause/resume/cancel/request_priority/refresh) are thread-safe and
+take effect at the next batch boundary; a priority request also runs while paused, because the user
+is waiting for it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+try:  # the store's row type; a local twin keeps this module importable while the store is missing
+    from fmaplayer.library.store import EmbeddingRow
+except ImportError:  # pragma: no cover - only before fmaplayer.library.store exists
+    @dataclass
+    class EmbeddingRow:  # type: ignore[no-redef]
+        track_id: int
+        vector: np.ndarray
+        genre: str
+        genre_probs: np.ndarray | None = None
+        mood: str | None = None
+        mood_probs: np.ndarray | None = None
+
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    tracks_per_s: float
+
+
+@dataclass(frozen=True)
+class CommittedBatch:
+    """What one transaction stored: enough for the in-memory index and the genre column."""
+
+    ids: list[int]
+    vectors: np.ndarray          # len(ids) x D, unit rows
+    genres: dict[int, str]
+
+
+@dataclass
+class RunSummary:
+    embedded: int = 0
+    failed: dict[int, tuple[str, str]] = field(default_factory=dict)   # id -> (path, reason)
+    seconds: float = 0.0
+    busy_seconds: float = 0.0
+    device: str = ""
+    model_id: str = ""
+    cancelled: bool = False
+
+    @property
+    def tracks_per_s(self) -> float:
+        processed = self.embedded + len(self.failed)
+        return processed / self.busy_seconds if self.busy_seconds > 0 else 0.0
+
+
+class EmbeddingRunner:
+    def __init__(
+        self,
+        store,
+        embedder,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_committed: Callable[[CommittedBatch], None] | None = None,
+        on_failed: Callable[[int, str], None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        self.store = store
+        self.embedder = embedder
+        self.batch_size = batch_size
+        self.on_progress = on_progress
+        self.on_committed = on_committed
+        self.on_failed = on_failed
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._queue: deque = deque()
+        self._priority: list[int] = []
+        self._paused = False
+        self._cancelled = False
+        self._refresh_requested = False
+        self._done = 0
+        self.summary = RunSummary()
+
+    # --- control (any thread) -------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def cancel(self) -> None:
+        with self._cond:
+            self._cancelled = True
+            self._cond.notify_all()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def request_priority(self, track_ids: Iterable[int]) -> None:
+        """Embed these next, ahead of the background queue (on-demand "Get relevant songs")."""
+        with self._cond:
+            for track_id in track_ids:
+                if int(track_id) not in self._priority:
+                    self._priority.append(int(track_id))
+            self._cond.notify_all()
+
+    def refresh(self) -> None:
+        """Re-read the store's to-do list at the next batch boundary (after a rescan)."""
+        with self._cond:
+            self._refresh_requested = True
+            self._cond.notify_all()
+
+    # --- the loop -------------------------------------------------------------------------------
+    def run(self, stay_alive: bool = False) -> RunSummary:
+        """Embed everything pending. With stay_alive, then wait for priority/refresh until cancelled."""
+        started = self._clock()
+        self.summary = RunSummary(device=str(getattr(self.embedder, "device", "")), model_id=self.model_id)
+        self._load_queue()
+        self._emit_progress()
+        while True:
+            step = self._next_step(stay_alive)
+            if step is None:
+                break
+            kind, payload = step
+            if kind == "refresh":
+                self._load_queue()
+                self._emit_progress()
+                continue
+            self._process(payload)
+            self._emit_progress()
+        self.summary.cancelled = self._cancelled
+        self.summary.seconds = self._clock() - started
+        return self.summary
+
+    def embed_ids(self, track_ids: Iterable[int]) -> RunSummary:
+        """Embed and commit exactly these tracks now (the CLI's `similar` on a not-yet-analysed file)."""
+        self.summary = RunSummary(device=str(getattr(self.embedder, "device", "")), model_id=self.model_id)
+        started = self._clock()
+        self._process(([], [int(i) for i in track_ids]))
+        self.summary.seconds = self._clock() - started
+        return self.summary
+
+    def _load_queue(self) -> None:
+        pending = list(self.store.tracks_needing_embedding(self.model_id))
+        done = self.store.embedding_counts(self.model_id)[0]
+        with self._cond:
+            self._queue = deque(pending)
+            self._done = done
+
+    def _next_step(self, stay_alive: bool):
+        with self._cond:
+            while True:
+                if self._cancelled:
+                    return None
+                if self._priority:
+                    wanted = set(self._priority)
+                    self._priority = []
+                    queued = [t for t in self._queue if t.id in wanted]
+                    if queued:
+                        self._queue = deque(t for t in self._queue if t.id not in wanted)
+                    known = {t.id for t in queued}
+                    extra = [i for i in wanted if i not in known]
+                    return "batch", (queued, extra)
+                if self._refresh_requested:
+                    self._refresh_requested = False
+                    return "refresh", None
+                if not self._paused and self._queue:
+                    batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+                    return "batch", (batch, [])
+                if not self._queue and not self._paused and not stay_alive:
+                    return None
+                self._cond.wait()
+
+    def _process(self, payload) -> None:
+        queued, extra_ids = payload
+        tracks = list(queued)
+        counted = {t.id for t in queued}   # tracks from the to-do list move the progress bar
+        if extra_ids:   # priority ids not in the queue: already embedded, failed before, or new
+            tracks += self.store.tracks_by_ids(extra_ids)
+        readable = []
+        failures: dict[int, tuple[str, str]] = {}
+        for track in tracks:
+            if getattr(track, "error", None):
+                failures[track.id] = (track.path, track.error)
+            else:
+                readable.append(track)
+        began = self._clock()
+        rows: list[EmbeddingRow] = []
+        for track, result in zip(readable, self._embed([t.path for t in readable]), strict=True):
+            if isinstance(result, BaseException):
+                failures[track.id] = (track.path, _reason(result))
+            else:
+                rows.append(EmbeddingRow(
+                    track_id=track.id, vector=np.asarray(result.vector, dtype=np.float32),
+                    genre=result.genre or "", genre_probs=getattr(result, "genre_probs", None),
+                    mood=getattr(result, "mood", None), mood_probs=getattr(result, "mood_probs", None)))
+        # one transaction for the batch's embeddings; failures are idempotent and retried if lost
+        if rows:
+            self.store.save_embeddings(self.model_id, rows)
+        for track_id, (_path, reason) in failures.items():
+            self.store.record_embedding_failure(self.model_id, track_id, reason)
+        self.summary.busy_seconds += self._clock() - began
+        self.summary.embedded += len(rows)
+        self.summary.failed.update(failures)
+        with self._cond:
+            self._done += len(counted)
+        if rows and self.on_committed:
+            self.on_committed(CommittedBatch(
+                ids=[r.track_id for r in rows],
+                vectors=np.stack([r.vector for r in rows]).astype(np.float32),
+                genres={r.track_id: r.genre for r in rows}))
+        if self.on_failed:
+            for track_id, (_path, reason) in failures.items():
+                self.on_failed(track_id, reason)
+
+    def _embed(self, paths: list[str]) -> list:
+        if not paths:
+            return []
+        try:
+            return list(self.embedder.embed_many(paths))
+        except Exception:
+            # one bad apple (or a library error the embedder did not wrap) must not sink the batch:
+            # retry one by one so only the culprit is recorded as a failure
+            results = []
+            for path in paths:
+                try:
+                    results.append(self.embedder.embed(path))
+                except Exception as exc:  # noqa: BLE001 - recorded as the track's reason
+                    results.append(exc)
+            return results
+
+    def _emit_progress(self) -> None:
+        if self.on_progress is None:
+            return
+        with self._cond:
+            done, remaining = self._done, len(self._queue)
+        self.on_progress(Progress(done=done, total=done + remaining, tracks_per_s=self.summary.tracks_per_s))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__

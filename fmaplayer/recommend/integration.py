@@ -1,0 +1,331 @@
+"""Wires recommendations into the main window: `install(window, store, settings)`, called by app.py.
+
+This is the one module of `recommend/` that touches Qt (it is glue, not logic): it owns the similarity
+index, the embedding worker and its thread, the "Relevant songs" dock and the analysis status widget,
+and connects them to the window through its hooks (add_track_context_action, add_dock,
+status_area_add, track_table_model, player). Queries run on the UI thread: top_k over 100k rows is
+about 1 ms and 1M about 10 ms (benchmarks/bench_index.py), far below a frame, so a query thread would
+only add latency and staleness bookkeeping. Only the on-demand analysis of an anchor is asynchronous.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from fmaplayer.recommend.continuation import SimilarContinuation
+from fmaplayer.recommend.embedding_runner import CommittedBatch
+from fmaplayer.recommend.index import SimilarityIndex
+from fmaplayer.recommend.ranking import RankingMode, relevant
+from fmaplayer.ui.relevant_panel import AnalysisStatusWidget, RelevantPanel, RelevantRow
+from fmaplayer.workers.embedding_worker import (
+    EmbedderFactory,
+    EmbeddingWorker,
+    bundled_model_id,
+    default_embedder_factory,
+    start_in_thread,
+    stop_thread,
+)
+
+log = logging.getLogger(__name__)
+ACTION_TEXT = "Get relevant songs"
+
+
+class RelevantSongsController(QObject):
+    """Runs "Get relevant songs" requests: query now if the anchors are indexed, else analyse first."""
+
+    def __init__(self, panel: RelevantPanel, store, index: SimilarityIndex, genres: dict[int, str], settings,
+                 request_analysis: Callable[[list[int]], None] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.store = store
+        self.index = index
+        self.genres = genres
+        self.settings = settings
+        self.request_analysis = request_analysis
+        self.index_ready = False          # False until the stored embeddings are loaded
+        self.panelShown: Callable[[], None] | None = None
+        self._anchor_ids: list[int] = []
+        self._waiting: set[int] = set()   # anchors being analysed for the current request
+        self._failed: dict[int, str] = {}
+        settings.changed.connect(self._on_setting_changed)
+
+    # --- entry points ---------------------------------------------------------------------------
+    def show_for(self, tracks: list) -> int:
+        tracks = [t for t in tracks if t is not None]
+        if not tracks:
+            return self.panel.current_request_id
+        request_id = self.panel.begin_request(tracks)
+        self.panel.show()
+        self.panel.raise_()
+        if self.panelShown is not None:
+            self.panelShown()
+        self._anchor_ids = [int(t.id) for t in tracks]
+        self._failed = {}
+        unreadable = {t.id: t.error for t in tracks if getattr(t, "error", None)}
+        self._failed.update(unreadable)
+        missing = [i for i in self._anchor_ids if i not in self.index and i not in unreadable]
+        self._waiting = set(missing)
+        if missing and self.request_analysis is not None:
+            self.panel.set_busy(request_id, "Analysing this track…" if len(missing) == 1
+                                else f"Analysing {len(missing)} tracks…")
+            self.request_analysis(missing)
+            return request_id
+        self._query(request_id)
+        return request_id
+
+    def requery(self) -> None:
+        """Re-run the open panel's request (N or the mode changed)."""
+        if not self._anchor_ids or not self.panel.isVisible():
+            return
+        tracks = self.store.tracks_by_ids(self._anchor_ids)
+        if tracks:
+            self.show_for(tracks)
+
+    # --- worker feedback ------------------------------------------------------------------------
+    def on_committed(self, batch: CommittedBatch) -> None:
+        self._waiting.difference_update(batch.ids)
+        self._maybe_finish()
+
+    def on_failed(self, track_id: int, reason: str) -> None:
+        if track_id in self._waiting:
+            self._waiting.discard(track_id)
+            self._failed[track_id] = reason
+            self._maybe_finish()
+
+    def on_index_loaded(self) -> None:
+        self.index_ready = True
+        self._waiting = {i for i in self._waiting if i not in self.index}
+        self._maybe_finish()
+
+    def analysis_unavailable(self, text: str) -> None:
+        """The worker stopped (model failed to load): answer a waiting panel instead of spinning."""
+        self.request_analysis = None
+        if self._anchor_ids and self.panel.is_busy():
+            self._waiting.clear()
+            self._failed.setdefault(-1, text)
+            self._query(self.panel.current_request_id)
+
+    # --- internals ------------------------------------------------------------------------------
+    def _maybe_finish(self) -> None:
+        if self._anchor_ids and not self._waiting and self.panel.is_busy():
+            self._query(self.panel.current_request_id)
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key in ("recommendations_count", "ranking_mode"):
+            self.requery()
+
+    def _query(self, request_id: int) -> None:
+        embedded = [i for i in self._anchor_ids if i in self.index]
+        if not embedded:
+            reasons = "; ".join(sorted(set(self._failed.values())))
+            text = (f"This track could not be analysed: {reasons}" if reasons
+                    else "This track has not been analysed yet.")
+            self.panel.show_message(request_id, text)
+            return
+        count = int(self.settings.recommendations_count)
+        mode = RankingMode.parse(self.settings.ranking_mode)
+        recommendations = relevant(self.index, embedded, count + 8, mode=mode, predicted_genres=self.genres,
+                                   file_key=self._file_key)
+        tracks = {t.id: t for t in self.store.tracks_by_ids([r.track_id for r in recommendations])}
+        rows = [RelevantRow(tracks[r.track_id], r.score, r.genre)
+                for r in recommendations if r.track_id in tracks][:count]   # skip tracks removed since
+        note = "Same predicted genre first" if mode is RankingMode.SIMILARITY_GENRE else ""
+        if len(embedded) < len(self._anchor_ids):
+            note = (note + " · " if note else "") + f"{len(self._anchor_ids) - len(embedded)} selected " \
+                                                     "track(s) could not be analysed"
+        self.panel.show_results(request_id, rows, note)
+
+    def _file_key(self, track_id: int):
+        # only asked for candidates scoring ~1.0: same vector and same byte size = a copy of the file
+        track = self.store.track(track_id)
+        return None if track is None else track.size
+
+
+class RecommendationsIntegration(QObject):
+    """Owns index, worker thread, panel, status widget and continuation for one window."""
+
+    def __init__(self, window, store, settings, embedder_factory: EmbedderFactory = default_embedder_factory,
+                 batch_size: int = 8, autostart: bool = True) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = store
+        self.settings = settings
+        self.index = SimilarityIndex()
+        self.genres: dict[int, str] = {}
+        self.thread = None
+        self._stopped = False
+
+        self.panel = RelevantPanel(window)
+        _add_dock(window, self.panel)
+        self.panel.hide()
+        self._panel_sized = False
+        self.status = AnalysisStatusWidget()
+        _status_area_add(window, self.status)
+
+        hint = bundled_model_id if embedder_factory is default_embedder_factory else None
+        self.worker = EmbeddingWorker(store, embedder_factory, device=settings.compute_device,
+                                      batch_size=batch_size, stay_alive=True, model_id_hint=hint)
+        self.controller = RelevantSongsController(self.panel, store, self.index, self.genres, settings,
+                                                  request_analysis=self.worker.request_priority, parent=self)
+        self.controller.panelShown = self._size_panel_once
+        self.continuation = SimilarContinuation(self.index, store.tracks_by_ids, lambda: self.genres,
+                                                lambda: RankingMode.parse(settings.ranking_mode))
+
+        # worker -> UI thread (queued: the worker lives in another thread)
+        self.worker.deviceReady.connect(self.status.set_device)
+        self.worker.progress.connect(self.status.set_progress)
+        self.worker.indexLoaded.connect(self._on_index_loaded)
+        self.worker.committed.connect(self._on_committed)
+        self.worker.trackFailed.connect(self.controller.on_failed)
+        self.worker.error.connect(self._on_worker_error)
+        self.worker.pausedChanged.connect(self.status.set_paused)
+        self.status.pauseToggled.connect(self._on_pause_toggled)
+
+        window.add_track_context_action(ACTION_TEXT, self.controller.show_for)
+        self.panel.playRequested.connect(self._play)
+        self.panel.enqueueRequested.connect(self._enqueue)
+        player = getattr(window, "player", None)
+        if player is not None and hasattr(player, "trackChanged"):
+            player.trackChanged.connect(self.continuation.note_played)
+        settings.changed.connect(self._on_setting_changed)
+        self._apply_continuation()
+        scan_finished = getattr(window, "scanFinished", None)   # a rescan adds work for the worker
+        if scan_finished is not None:
+            scan_finished.connect(self._on_library_changed)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        window.installEventFilter(self)       # stop the worker when the window closes
+        if autostart:
+            # after show(): the first event-loop turn, so the window paints before TensorFlow loads
+            QTimer.singleShot(0, self.start)
+
+    def start(self) -> None:
+        if self.thread is None and not self._stopped:
+            self.thread = start_in_thread(self.worker)
+
+    def shutdown(self) -> None:
+        """Cancel the worker and wait for it; the batch in flight commits whole (or is redone next time)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.thread is not None:
+            if not stop_thread(self.worker, self.thread):
+                log.warning("embedding worker did not stop in time")
+
+    def _size_panel_once(self) -> None:
+        """The first time the panel opens beside other docks (the queue), give it most of the height."""
+        if self._panel_sized or self.panel.isFloating() or not hasattr(self.window, "resizeDocks"):
+            return
+        self._panel_sized = True
+        QTimer.singleShot(0, self._resize_docks)   # after the dock layout has taken the panel in
+
+    def _resize_docks(self) -> None:
+        area = self.window.dockWidgetArea(self.panel)
+        others = [d for d in self.window.findChildren(QDockWidget)
+                  if d is not self.panel and d.isVisible() and not d.isFloating()
+                  and self.window.dockWidgetArea(d) == area]
+        if not others:
+            return
+        total = sum(d.height() for d in others) + self.panel.height()
+        share = int(total * 0.65)
+        rest = max(1, (total - share) // len(others))
+        self.window.resizeDocks([*others, self.panel], [rest] * len(others) + [share],
+                                Qt.Orientation.Vertical)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    # --- slots ----------------------------------------------------------------------------------
+    def _on_index_loaded(self, ids, matrix, genres) -> None:
+        if len(ids):
+            self.index.replace(ids, matrix)
+        self.genres.clear()
+        self.genres.update(genres)
+        model = getattr(self.window, "track_table_model", None)
+        if model is not None:
+            model.set_predicted_genres(dict(self.genres))
+        self.controller.on_index_loaded()
+
+    def _on_committed(self, batch: CommittedBatch) -> None:
+        self.index.upsert(batch.ids, batch.vectors)
+        self.genres.update(batch.genres)
+        model = getattr(self.window, "track_table_model", None)
+        if model is not None:
+            if hasattr(model, "update_predicted_genres"):
+                model.update_predicted_genres(dict(batch.genres))
+            else:
+                model.set_predicted_genres(dict(self.genres))
+        self.controller.on_committed(batch)
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        if paused:
+            self.worker.pause()
+        else:
+            self.worker.resume()
+
+    def _on_worker_error(self, text: str) -> None:
+        self.status.set_error(text)
+        self.controller.analysis_unavailable(text)
+        status_bar = getattr(self.window, "statusBar", None)
+        if status_bar is not None:
+            status_bar().showMessage(text, 15000)
+        log.error("%s", text)
+
+    def _on_library_changed(self, *args) -> None:
+        """After a scan: new/changed files go to the worker, deleted ones leave the index."""
+        self.worker.refresh()
+        model = getattr(self.window, "track_table_model", None)
+        if model is not None and hasattr(model, "all_tracks") and len(self.index):
+            live = {t.id for t in model.all_tracks()}
+            gone = [int(i) for i in self.index.ids() if int(i) not in live]
+            if gone:
+                self.index.remove(gone)
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key == "continue_with_similar":
+            self._apply_continuation()
+
+    def _apply_continuation(self) -> None:
+        player = getattr(self.window, "player", None)
+        if player is None:
+            return
+        player.continuation = self.continuation if self.settings.continue_with_similar else None
+
+    def _play(self, tracks: list, start_index: int) -> None:
+        player = getattr(self.window, "player", None)
+        if player is not None:
+            player.play_tracks(tracks, start_index)
+
+    def _enqueue(self, tracks: list) -> None:
+        player = getattr(self.window, "player", None)
+        if player is not None:
+            player.queue.append(tracks)
+
+
+def install(window, store, settings, embedder_factory: EmbedderFactory = default_embedder_factory,
+            **kwargs) -> RecommendationsIntegration:
+    """Add recommendations to a shown main window; keep the returned object (it is parented to window)."""
+    integration = RecommendationsIntegration(window, store, settings, embedder_factory, **kwargs)
+    window._recommendations = integration     # keeps the Python wrapper alive with the window
+    return integration
+
+
+def _add_dock(window, dock) -> None:
+    if hasattr(window, "add_dock"):
+        window.add_dock(dock)
+    else:
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+
+def _status_area_add(window, widget) -> None:
+    if hasattr(window, "status_area_add"):
+        window.status_area_add(widget)
+    else:
+        window.statusBar().addPermanentWidget(widget)

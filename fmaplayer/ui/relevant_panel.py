@@ -1,0 +1,296 @@
+"""The "Relevant songs" dock and the analysis status widget (widgets only, no recommendation logic).
+
+The panel is told what to show by `RelevantSongsController` (fmaplayer/recommend/integration.py):
+`begin_request(anchors)` hands out a request id; `show_results` / `show_message` / `set_busy` carry it
+back and are ignored unless it is the newest id, so a slow on-demand analysis can never overwrite a
+newer panel ("newest request wins").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+@dataclass(frozen=True)
+class RelevantRow:
+    track: Any          # fmaplayer.library.track.Track
+    score: float        # cosine similarity
+    genre: str          # predicted genre
+
+
+def _title(track) -> str:
+    return getattr(track, "display_title", None) or getattr(track, "title", "") or str(track.path)
+
+
+class RelevantResultsModel(QAbstractTableModel):
+    COLUMNS = ("Similarity", "Title", "Artist", "Genre (predicted)")
+    ScoreRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[RelevantRow] = []
+
+    def set_rows(self, rows: list[RelevantRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[RelevantRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return f"{max(row.score, 0.0) * 100:.0f} %"
+            return (None, _title(row.track), row.track.artist, row.genre)[column]
+        if role == self.ScoreRole:
+            return row.score
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.track.path}\ncosine similarity {row.score:.4f}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class RelevantPanel(QDockWidget):
+    """Dock listing the tracks most similar to an anchor track (or a selection's centroid)."""
+
+    playRequested = Signal(list, int)     # tracks, index to start at
+    enqueueRequested = Signal(list)       # tracks to append to the play queue
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Relevant songs", parent)
+        self.setObjectName("relevantSongsDock")   # saveState/restoreState key
+        self._request_id = 0
+        self._anchors: list = []
+
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.header = QLabel("Right-click a track and choose “Get relevant songs”.", body)
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.header.font()
+        font.setBold(True)
+        self.header.setFont(font)
+        self.subheader = QLabel("", body)
+        self.subheader.setWordWrap(True)
+        self.subheader.hide()
+
+        busy_row = QHBoxLayout()
+        self.busy_bar = QProgressBar(body)
+        self.busy_bar.setRange(0, 0)           # indeterminate: the anchor is being analysed
+        self.busy_bar.setMaximumHeight(10)
+        self.busy_bar.setTextVisible(False)
+        self.busy_label = QLabel("", body)
+        busy_row.addWidget(self.busy_label)
+        busy_row.addWidget(self.busy_bar, 1)
+        self.busy_widget = QWidget(body)
+        self.busy_widget.setLayout(busy_row)
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        self.busy_widget.hide()
+
+        self.model = RelevantResultsModel(self)
+        self.table = QTableView(body)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+
+        buttons = QHBoxLayout()
+        self.play_all_button = QPushButton("Play all", body)
+        self.enqueue_button = QPushButton("Add all to queue", body)
+        self.play_all_button.clicked.connect(lambda: self._emit_all(play=True))
+        self.enqueue_button.clicked.connect(lambda: self._emit_all(play=False))
+        buttons.addWidget(self.play_all_button)
+        buttons.addWidget(self.enqueue_button)
+        buttons.addStretch(1)
+
+        layout.addWidget(self.header)
+        layout.addWidget(self.subheader)
+        layout.addWidget(self.busy_widget)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+        self._update_buttons()
+
+    # --- requests -------------------------------------------------------------------------------
+    @property
+    def current_request_id(self) -> int:
+        return self._request_id
+
+    def anchors(self) -> list:
+        return list(self._anchors)
+
+    def begin_request(self, anchors: list, busy_text: str = "") -> int:
+        """Start showing results for `anchors`; any earlier request becomes stale."""
+        self._request_id += 1
+        self._anchors = list(anchors)
+        if len(anchors) == 1:
+            track = anchors[0]
+            artist = f" — {track.artist}" if getattr(track, "artist", "") else ""
+            self.header.setText(f"Like “{_title(track)}”{artist}")
+        else:
+            self.header.setText(f"Like the {len(anchors)} selected tracks")
+        self._set_note("")
+        self.model.set_rows([])
+        self._set_busy(busy_text)
+        self._update_buttons()
+        return self._request_id
+
+    def set_busy(self, request_id: int, text: str) -> bool:
+        if request_id != self._request_id:
+            return False
+        self._set_busy(text)
+        return True
+
+    def show_results(self, request_id: int, rows: list[RelevantRow], note: str = "") -> bool:
+        if request_id != self._request_id:
+            return False          # stale: a newer request owns the panel
+        self._set_busy("")
+        self.model.set_rows(rows)
+        self._set_note(note)
+        self._update_buttons()
+        return True
+
+    def show_message(self, request_id: int, text: str) -> bool:
+        if request_id != self._request_id:
+            return False
+        self._set_busy("")
+        self.model.set_rows([])
+        self._set_note(text)
+        self._update_buttons()
+        return True
+
+    def is_busy(self) -> bool:
+        return not self.busy_widget.isHidden()
+
+    # --- internals ------------------------------------------------------------------------------
+    def _set_note(self, text: str) -> None:
+        self.subheader.setText(text)
+        self.subheader.setVisible(bool(text))
+
+    def _set_busy(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_widget.setVisible(bool(text))
+
+    def _tracks(self) -> list:
+        return [row.track for row in self.model.rows()]
+
+    def _update_buttons(self) -> None:
+        has_rows = self.model.rowCount() > 0
+        self.play_all_button.setEnabled(has_rows)
+        self.enqueue_button.setEnabled(has_rows)
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.playRequested.emit(self._tracks(), index.row())
+
+    def _emit_all(self, play: bool) -> None:
+        tracks = self._tracks()
+        if not tracks:
+            return
+        if play:
+            self.playRequested.emit(tracks, 0)
+        else:
+            self.enqueueRequested.emit(tracks)
+
+
+class AnalysisStatusWidget(QWidget):
+    """Status-bar piece: "Analysing on CPU", a progress bar, done/total, tracks/s, pause/resume."""
+
+    pauseToggled = Signal(bool)     # True = pause requested
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("analysisStatus")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.device_label = QLabel("Analysis starting…", self)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setMaximumWidth(160)
+        self.progress_bar.setMaximumHeight(14)
+        self.progress_bar.setTextVisible(False)
+        self.count_label = QLabel("", self)
+        self.rate_label = QLabel("", self)
+        self.pause_button = QToolButton(self)
+        self.pause_button.setCheckable(True)
+        self.pause_button.setText("Pause")
+        self.pause_button.setToolTip("Pause or resume the background analysis")
+        self.pause_button.toggled.connect(self._on_toggled)
+        for widget in (self.device_label, self.progress_bar, self.count_label, self.rate_label,
+                       self.pause_button):
+            layout.addWidget(widget)
+        self._device = ""
+
+    def set_device(self, device: str) -> None:
+        self._device = device
+        kind = "GPU" if device.upper().startswith("GPU") else "CPU"
+        self.device_label.setText(f"Analysing on {kind}")
+        self.device_label.setToolTip(device)
+
+    def set_progress(self, done: int, total: int, tracks_per_s: float) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(min(done, total))
+        self.count_label.setText(f"{done:,}/{total:,}")
+        self.rate_label.setText(f"{tracks_per_s:.1f} tracks/s" if tracks_per_s > 0 else "")
+        finished = total > 0 and done >= total
+        self.pause_button.setVisible(not finished)
+        if finished:
+            kind = "GPU" if self._device.upper().startswith("GPU") else "CPU"
+            self.device_label.setText(f"Analysed on {kind}" if self._device else "Analysis complete")
+
+    def set_paused(self, paused: bool) -> None:
+        """Reflect the worker's state without echoing it back as a request."""
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.blockSignals(False)
+
+    def set_error(self, text: str) -> None:
+        self.device_label.setText("Analysis unavailable")
+        self.device_label.setToolTip(text)
+        self.pause_button.hide()
+
+    def _on_toggled(self, checked: bool) -> None:
+        self.pause_button.setText("Resume" if checked else "Pause")
+        self.pauseToggled.emit(checked)

@@ -1,0 +1,192 @@
+"""Background embedding in its own QThread: the Qt face of `EmbeddingRunner`.
+
+The embedder factory is called inside the worker thread, so TensorFlow is imported and the model
+loaded there, after the window is up; tests inject a factory returning a fake embedder. All
+batching and committing is done by `fmaplayer.recommend.embedding_runner.EmbeddingRunner`, the same
+class the CLI uses. Control calls (pause/resume/cancel/request_priority/refresh) are made directly
+from the UI thread: the worker thread sits in the runner's loop rather than in an event loop, and the
+runner's methods are thread-safe. Results come back to the UI thread as queued signals.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from fmaplayer.recommend.embedding_runner import DEFAULT_BATCH_SIZE, CommittedBatch, EmbeddingRunner, Progress
+
+EmbedderFactory = Callable[[str], object]   # device setting ("auto" | "cpu") -> Embedder
+
+
+def bundled_model_id() -> str | None:
+    """The bundled model's id from its manifest (stdlib only, no TensorFlow); None if unreadable."""
+    try:
+        from fmaplayer.ml import manifest
+
+        path = manifest.manifest_path_for(manifest.bundled_model_path())
+        return manifest.model_id(manifest.load_manifest(path))
+    except Exception:  # noqa: BLE001 - the worker reports a broken model when it loads it
+        return None
+
+
+def default_embedder_factory(device: str):
+    """The bundled model; imports TensorFlow, so only call it in the worker thread or the CLI."""
+    from fmaplayer.ml.embedder import Embedder
+
+    return Embedder(device=device)
+
+
+class EmbeddingWorker(QObject):
+    progress = Signal(int, int, float)        # done, total, tracks per second
+    batchCommitted = Signal(list)             # track ids stored by one transaction
+    committed = Signal(object)                # CommittedBatch: ids, unit vectors, predicted genres
+    trackFailed = Signal(int, str)            # track id, reason (also stored in the library)
+    deviceReady = Signal(str)                 # "CPU", "GPU:0 (NVIDIA ...)"
+    modelReady = Signal(str)                  # model id the stored embeddings are keyed by
+    indexLoaded = Signal(object, object, object)   # ids (int64), matrix (N x D float32), {id: genre}
+    error = Signal(str)
+    pausedChanged = Signal(bool)
+    finished = Signal()
+
+    def __init__(self, store, embedder_factory: EmbedderFactory = default_embedder_factory,
+                 device: str = "auto", batch_size: int = DEFAULT_BATCH_SIZE, stay_alive: bool = True,
+                 load_index: bool = True, model_id_hint: Callable[[], str | None] | None = None) -> None:
+        super().__init__()
+        self._store = store
+        self._factory = embedder_factory
+        self._device = device
+        self._batch_size = batch_size
+        self._stay_alive = stay_alive
+        self._load_index = load_index
+        # with a hint (the manifest's id), stored embeddings load before TensorFlow does, so "Get
+        # relevant songs" works seconds earlier for tracks analysed in an earlier session
+        self._model_id_hint = model_id_hint
+        self._lock = threading.Lock()
+        self._runner: EmbeddingRunner | None = None
+        # control calls that arrive before the model is loaded are replayed onto the runner
+        self._paused = False
+        self._cancelled = False
+        self._pending_priority: list[int] = []
+        self.device = ""
+        self.model_id = ""
+
+    # --- control, from any thread ---------------------------------------------------------------
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self._runner:
+                self._runner.pause()
+        self.pausedChanged.emit(True)
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self._runner:
+                self._runner.resume()
+        self.pausedChanged.emit(False)
+
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._runner:
+                self._runner.cancel()
+
+    def request_priority(self, track_ids) -> None:
+        ids = [int(i) for i in track_ids]
+        with self._lock:
+            if self._runner:
+                self._runner.request_priority(ids)
+            else:
+                self._pending_priority.extend(ids)
+
+    def refresh(self) -> None:
+        with self._lock:
+            if self._runner:
+                self._runner.refresh()
+
+    # --- the thread body ------------------------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # noqa: BLE001 - anything escaping would kill the thread silently
+            self.error.emit(f"Analysis stopped: {exc}")
+        finally:
+            self.finished.emit()
+
+    def _run(self) -> None:
+        if self._cancelled:
+            return
+        _lower_thread_priority()
+        early_id = self._model_id_hint() if (self._model_id_hint and self._load_index) else None
+        if early_id:
+            self._emit_index(early_id)
+        try:
+            embedder = self._factory(self._device)
+        except Exception as exc:  # noqa: BLE001 - ModelLoadError, or TensorFlow failing to import
+            self.error.emit(f"Could not load the analysis model: {exc}")
+            return
+        self.device = str(getattr(embedder, "device", ""))
+        self.model_id = embedder.model_id
+        self.deviceReady.emit(self.device)
+        self.modelReady.emit(self.model_id)
+        if self._load_index and self.model_id != early_id:
+            self._emit_index(self.model_id)
+        runner = EmbeddingRunner(self._store, embedder, self._batch_size, on_progress=self._on_progress,
+                                 on_committed=self._on_committed, on_failed=self.trackFailed.emit)
+        with self._lock:
+            self._runner = runner
+            if self._paused:
+                runner.pause()
+            if self._cancelled:
+                runner.cancel()
+            if self._pending_priority:
+                runner.request_priority(self._pending_priority)
+                self._pending_priority = []
+        runner.run(stay_alive=self._stay_alive)
+
+    def _emit_index(self, model_id: str) -> None:
+        ids, matrix = self._store.load_embeddings(model_id)
+        self.indexLoaded.emit(ids, matrix, self._store.predicted_genres(model_id))
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.progress.emit(progress.done, progress.total, progress.tracks_per_s)
+
+    def _on_committed(self, batch: CommittedBatch) -> None:
+        self.committed.emit(batch)
+        self.batchCommitted.emit(list(batch.ids))
+
+
+def _lower_thread_priority() -> None:
+    """Nice this thread (Linux: per thread) before TensorFlow starts its pools, which inherit it, so
+    analysis yields the CPU to the UI and audio threads on small machines. Best effort."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+def start_in_thread(worker: EmbeddingWorker) -> QThread:
+    """Move the worker to a new QThread and start it; keep the returned thread referenced."""
+    thread = QThread()
+    thread.setObjectName("embedding-worker")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    thread.start(QThread.Priority.LowPriority)
+    return thread
+
+
+def stop_thread(worker: EmbeddingWorker, thread: QThread, timeout_ms: int = 15000) -> bool:
+    """Cancel and wait. The batch in flight finishes and commits (or, if killed, is simply redone)."""
+    worker.cancel()
+    if not thread.isRunning():
+        return True
+    thread.quit()
+    return bool(thread.wait(timeout_ms))

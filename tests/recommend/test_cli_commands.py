@@ -1,0 +1,90 @@
+"""`fmaplayer scan` / `fmaplayer similar` with a fake embedder, called in-process (the real-model run is in
+test_cli_integration.py)."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from fmaplayer.recommend import cli_commands
+from tests.audio_fixtures import write_tone
+from tests.recommend.fakes import FakeEmbedder
+
+
+def _args(name, argv):
+    parser = argparse.ArgumentParser()
+    cli_commands.add_arguments(name, parser)
+    return parser.parse_args(argv)
+
+
+@pytest.fixture
+def library(tmp_path):
+    music = tmp_path / "music"
+    angles = {"a0": 0, "a10": 10, "a20": 20, "a45": 45, "a90": 90}
+    for i, name in enumerate(angles):
+        write_tone(music / f"{name}.wav", seconds=0.3, freq=200 + 50 * i,
+                   tags={"title": name.upper(), "artist": "Gen"})
+    write_tone(music / "bad-analysis.wav", seconds=0.3)                 # decodes, but the model fails on it
+    (music / "broken.flac").write_bytes(b"not audio at all")            # the scanner rejects it
+    vectors = {k: [np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))] for k, a in angles.items()}
+    genres = {"a0": "Rock", "a10": "Pop", "a20": "Pop", "a45": "Rock", "a90": "Folk"}
+    embedder = FakeEmbedder(vectors=vectors, genres=genres, dim=2)
+    return music, tmp_path / "lib.db", embedder
+
+
+def test_scan_reports_summary_on_stdout(library, capsys):
+    music, db, embedder = library
+    code = cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda device: embedder)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "tracks: 7 (added 7" in out
+    assert "embedded: 5 of 6 readable (5 this run" in out
+    assert "unreadable: 2" in out and "broken.flac" in out and "bad-analysis.wav: bad-analysis.wav" in out
+    assert "tracks/s:" in out and "device: CPU" in out
+    # a second scan changes nothing and analyses nothing
+    assert cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder) == 0
+    assert "(0 this run" in capsys.readouterr().out
+
+
+def test_scan_no_embed_and_missing_folder(library, capsys):
+    music, db, embedder = library
+    assert cli_commands.run("scan", _args("scan", [str(music), "--db", str(db), "--no-embed"]),
+                            lambda d: pytest.fail("no model wanted")) == 0
+    assert "embedded: skipped" in capsys.readouterr().out
+    assert cli_commands.run("scan", _args("scan", [str(music / "nope"), "--db", str(db)])) == 2
+
+
+def test_similar_json_and_modes(library, capsys):
+    music, db, embedder = library
+    cli_commands.run("scan", _args("scan", [str(music), "--db", str(db), "--no-embed"]), None)
+    capsys.readouterr()
+    # nothing analysed yet: the anchor is embedded on demand, the rest are not comparable yet
+    code = cli_commands.run("similar", _args("similar", [str(music / "a0.wav"), "--db", str(db), "--json"]),
+                            lambda d: embedder)
+    captured = capsys.readouterr()
+    assert code == 0 and json.loads(captured.out) == [] and "0 of" not in captured.err
+    cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder)
+    capsys.readouterr()
+    argv = [str(music / "a0.wav"), "--db", str(db), "-n", "3", "--json"]
+    assert cli_commands.run("similar", _args("similar", argv), lambda d: embedder) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["title"] for r in rows] == ["A10", "A20", "A45"]
+    assert set(rows[0]) == {"path", "title", "artist", "score", "genre"}
+    assert rows[0]["score"] == pytest.approx(np.cos(np.deg2rad(10)), abs=1e-5) and rows[0]["genre"] == "Pop"
+    assert cli_commands.run("similar", _args("similar", [*argv, "--mode", "genre"]), lambda d: embedder) == 0
+    assert [r["title"] for r in json.loads(capsys.readouterr().out)] == ["A45", "A10", "A20"]
+    assert cli_commands.run("similar", _args("similar", argv[:-1]), lambda d: embedder) == 0
+    assert "A10" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_similar_for_a_file_outside_the_library(library, tmp_path, capsys):
+    music, db, embedder = library
+    cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder)
+    outside = write_tone(tmp_path / "elsewhere" / "a20.wav", seconds=0.4)    # same name -> same fake vector
+    capsys.readouterr()
+    argv = [str(outside), "--db", str(db), "-n", "2", "--json"]
+    assert cli_commands.run("similar", _args("similar", argv), lambda d: embedder) == 0
+    captured = capsys.readouterr()
+    assert "not in the library" in captured.err
+    assert [r["title"] for r in json.loads(captured.out)] == ["A20", "A10"]    # different size: not a copy
