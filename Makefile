@@ -11,7 +11,8 @@ STAMP_TEST := $(VENV)/.stamp-test
 run: $(STAMP_APP) system-deps
 	$(PY) -m fmaplayer
 
-test: $(STAMP_TEST) system-deps
+test: $(STAMP_TEST)
+	@sh packaging/ensure-system-deps.sh test
 	QT_QPA_PLATFORM=offscreen $(PY) -m ruff check fmaplayer tests benchmarks packaging
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra $(PYTEST_ARGS)
 

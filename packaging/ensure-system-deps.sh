@@ -1,22 +1,30 @@
 #!/bin/sh
-# Installs the system libraries fmaplayer needs when they are missing and the platform allows it;
+# Installs the system packages fmaplayer needs when they are missing and the platform allows it;
 # otherwise says what is missing. Never fails the build: the app runs without sound (null output).
+#   ensure-system-deps.sh        PortAudio (sound output)
+#   ensure-system-deps.sh test   also the tools some tests use (desktop-file-validate, appstreamcli, dbus-daemon)
 [ "$(uname -s)" = "Linux" ] || exit 0
-if ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so'; then exit 0; fi
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
+missing=""
+ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so' || missing="libportaudio2"
+if [ "${1:-}" = "test" ]; then
+    command -v desktop-file-validate >/dev/null 2>&1 || missing="$missing desktop-file-utils"
+    command -v appstreamcli >/dev/null 2>&1 || missing="$missing appstream"
+    command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
 fi
-if [ "$(id -u)" = "0" ] || [ -n "$SUDO" ]; then
-    if command -v apt-get >/dev/null 2>&1; then
-        echo "Installing PortAudio (libportaudio2) for sound output..."
-        { $SUDO apt-get install -y -qq libportaudio2 >/dev/null 2>&1 || { $SUDO apt-get update -qq >/dev/null 2>&1 && $SUDO apt-get install -y -qq libportaudio2 >/dev/null 2>&1; }; } && exit 0
-    elif command -v dnf >/dev/null 2>&1; then $SUDO dnf install -y -q portaudio && exit 0
-    elif command -v pacman >/dev/null 2>&1; then $SUDO pacman -S --noconfirm --needed portaudio && exit 0
-    elif command -v zypper >/dev/null 2>&1; then $SUDO zypper -n install libportaudio2 && exit 0
+[ -n "$missing" ] || exit 0
+
+SUDO=""
+if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
+if { [ "$(id -u)" = "0" ] || [ -n "$SUDO" ]; } && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing system packages:$missing"
+    # shellcheck disable=SC2086
+    if $SUDO apt-get install -y -qq $missing >/dev/null 2>&1 \
+       || { $SUDO apt-get update -qq >/dev/null 2>&1 && $SUDO apt-get install -y -qq $missing >/dev/null 2>&1; }; then
+        exit 0
     fi
 fi
-echo "NOTE: PortAudio's library (libportaudio2) is missing and could not be installed here."
-echo "      fmaplayer will run without sound. Install it with your package manager, e.g."
-echo "      sudo apt-get install libportaudio2   |   sudo dnf install portaudio   |   sudo pacman -S portaudio"
+echo "NOTE: missing system packages:$missing (could not install them here)."
+echo "      Without libportaudio2 fmaplayer runs without sound; tests needing the other tools are skipped."
+echo "      Install with your package manager, e.g.: sudo apt-get install$missing"
+echo "      (Fedora: portaudio desktop-file-utils appstream dbus-daemon; Arch: portaudio desktop-file-utils appstream dbus)"
 exit 0

@@ -1,0 +1,159 @@
+"""Composition root of the desktop app (the `gui` subcommand).
+
+Builds Settings, the LibraryStore, the Player over the best available output and the MainWindow, shows
+the window, and only then starts the background work (recommendations hook, incremental rescan), so the
+library is on screen within a second or two even for 100k tracks. No global app object: everything is
+handed to its users through constructors.
+
+Only the standard library is imported at module level: cli.py imports this module to build its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RECOMMENDATIONS_MODULE = "fmaplayer.recommend.integration"
+
+
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="library database (default: the per-user data folder)")
+    parser.add_argument("--folder", metavar="DIR", action="append", default=[],
+                        help="add a music folder (kept in the settings) and scan it; repeatable")
+    parser.add_argument("--settings", metavar="INI",
+                        help="keep settings in this ini file instead of the user's settings")
+    parser.add_argument("--no-scan", action="store_true", help="do not rescan the music folders at start")
+    parser.add_argument("--output", choices=("auto", "sounddevice", "null"), default="auto",
+                        help="audio output: auto (sound card if available), sounddevice, or null (silent)")
+    parser.add_argument("--no-recommendations", action="store_true",
+                        help="start without the recommendations (no model is loaded)")
+    # Benchmarks: print the wall-clock time of the first expose as JSON, then quit.
+    parser.add_argument("--startup-benchmark", action="store_true", help=argparse.SUPPRESS)
+
+
+@dataclass
+class AppParts:
+    settings: Any
+    store: Any
+    player: Any
+    scanner: Any
+    window: Any
+    recommendations: Any = None
+
+
+def build(settings: Any, store: Any, player: Any, scanner: Any = None, **window_options: Any) -> AppParts:
+    """Wire the main window from ready-made collaborators (tests pass fakes here)."""
+    from fmaplayer.ui.main_window import MainWindow
+
+    window = MainWindow(settings, store, player, scanner,
+                        output_unavailable_reason=getattr(player, "output_unavailable_reason", None),
+                        **window_options)
+    return AppParts(settings, store, player, scanner, window)
+
+
+def install_recommendations(window: Any, store: Any, settings: Any) -> Any:
+    """Plug in the recommendations feature when its module is present (it is optional for this shell)."""
+    try:
+        from fmaplayer.recommend import integration
+    except ModuleNotFoundError as exc:
+        if exc.name != RECOMMENDATIONS_MODULE:
+            raise
+        return None
+    return integration.install(window, store, settings)
+
+
+def _create_application() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    from fmaplayer import __version__
+    from fmaplayer.settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("fmaplayer")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("fmaplayer")
+    return app
+
+
+def _open_store(db: str | None) -> Any:
+    from fmaplayer.library.paths import default_db_path
+    from fmaplayer.library.store import LibraryStore
+
+    path = Path(db) if db else default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return LibraryStore(path)
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    app = _create_application()
+
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from fmaplayer.audio.output import create_output
+    from fmaplayer.audio.player import Player
+    from fmaplayer.errors import FmaplayerError
+    from fmaplayer.library.scanner import Scanner
+    from fmaplayer.settings import Settings
+    from fmaplayer.ui.main_window import app_icon
+
+    app.setWindowIcon(app_icon())
+    qsettings = QSettings(args.settings, QSettings.Format.IniFormat) if args.settings else None
+    settings = Settings(qsettings)
+    for folder in args.folder:
+        settings.add_music_folder(os.path.abspath(folder))
+    try:
+        store = _open_store(args.db)
+    except (FmaplayerError, OSError) as exc:
+        QMessageBox.critical(None, "fmaplayer", f"The music library could not be opened:\n{exc}")
+        return 1
+    player = Player(create_output(args.output))
+    parts = build(settings, store, player, Scanner(store))
+    window = parts.window
+    window.show()
+
+    if args.startup_benchmark:
+        def report_first_expose() -> None:
+            print(json.dumps({"exposed_at": time.time(), "tracks": window.track_table_model.total_count(),
+                              "tensorflow_loaded": "tensorflow" in sys.modules}), flush=True)
+            QTimer.singleShot(0, window.close)
+
+        window.watch_first_expose(report_first_expose)
+    else:
+        def start_background_work() -> None:
+            # After the first event-loop turn: the window is painted before any of this runs.
+            if not args.no_recommendations:
+                parts.recommendations = install_recommendations(window, store, settings)
+            if not args.no_scan:
+                window.start_scan()
+
+        QTimer.singleShot(0, start_background_work)
+
+    try:
+        return app.exec()
+    finally:
+        shutdown = getattr(player, "shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m fmaplayer.app [options]`: the GUI alone, without the other subcommands' parsers."""
+    parser = argparse.ArgumentParser(prog="fmaplayer gui")
+    add_arguments("gui", parser)
+    return run("gui", parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""Typed user settings over QSettings, declared once with their defaults.
+
+Every setting has one declaration in `SETTINGS` (type, default, allowed values); reads coerce whatever
+QSettings hands back (ini files return strings for bools and a bare string for a one-item list) and fall
+back to the default, so a hand-edited or stale settings file never breaks the app. Window geometry, dock
+and header layout are opaque byte blobs kept apart from the typed keys (`save_layout` / `layout`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QObject, QSettings, QStandardPaths, Signal
+
+ORGANIZATION = "fmaplayer"
+APPLICATION = "fmaplayer"
+
+RANKING_MODES = ("similarity", "similarity_genre")
+COMPUTE_DEVICES = ("auto", "cpu")
+
+
+def default_music_folders() -> list[str]:
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+    return [location] if location else []
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    kind: type
+    default: Callable[[], Any]
+    choices: tuple[Any, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec("music_folders", list, default_music_folders),
+        SettingSpec("recommendations_count", int, lambda: 10, minimum=1, maximum=100),
+        SettingSpec("ranking_mode", str, lambda: "similarity", choices=RANKING_MODES),
+        SettingSpec("compute_device", str, lambda: "auto", choices=COMPUTE_DEVICES),
+        SettingSpec("continue_with_similar", bool, lambda: False),
+    )
+}
+
+_LAYOUT_GROUP = "layout/"
+
+
+def _coerce(spec: SettingSpec, raw: Any) -> Any:
+    """Turn a stored value into the declared type, or raise ValueError/TypeError."""
+    if spec.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(raw)
+    if spec.kind is int:
+        value = int(raw)
+        if spec.minimum is not None:
+            value = max(spec.minimum, value)
+        if spec.maximum is not None:
+            value = min(spec.maximum, value)
+        return value
+    if spec.kind is list:
+        # Lists are stored as JSON text: ini files cannot tell a one-item list from a string.
+        value = json.loads(raw) if isinstance(raw, str) else list(raw)
+        if not isinstance(value, list):
+            raise TypeError(raw)
+        return [str(item) for item in value]
+    value = str(raw)
+    if spec.choices and value not in spec.choices:
+        raise ValueError(raw)
+    return value
+
+
+class Settings(QObject):
+    """The app's settings. `changed(key)` fires after a value really changed."""
+
+    changed = Signal(str)
+
+    def __init__(self, qsettings: QSettings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._qsettings = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    @property
+    def qsettings(self) -> QSettings:
+        return self._qsettings
+
+    def get(self, key: str) -> Any:
+        spec = SETTINGS[key]
+        raw = self._qsettings.value(key)
+        if raw is None:
+            return spec.default()
+        try:
+            return _coerce(spec, raw)
+        except (TypeError, ValueError):
+            return spec.default()
+
+    def set(self, key: str, value: Any) -> None:
+        spec = SETTINGS[key]
+        value = _coerce(spec, value)
+        if value == self.get(key) and self._qsettings.contains(key):
+            return
+        self._qsettings.setValue(key, json.dumps(value) if spec.kind is list else value)
+        self._qsettings.sync()
+        self.changed.emit(key)
+
+    def reset(self, key: str) -> None:
+        self.set(key, SETTINGS[key].default())
+
+    # Typed accessors, so call sites read like attributes and type checkers see the types.
+    @property
+    def music_folders(self) -> list[str]:
+        return self.get("music_folders")
+
+    @music_folders.setter
+    def music_folders(self, folders: list[str]) -> None:
+        unique = list(dict.fromkeys(str(folder) for folder in folders))
+        self.set("music_folders", unique)
+
+    @property
+    def recommendations_count(self) -> int:
+        return self.get("recommendations_count")
+
+    @recommendations_count.setter
+    def recommendations_count(self, count: int) -> None:
+        self.set("recommendations_count", count)
+
+    @property
+    def ranking_mode(self) -> str:
+        return self.get("ranking_mode")
+
+    @ranking_mode.setter
+    def ranking_mode(self, mode: str) -> None:
+        self.set("ranking_mode", mode)
+
+    @property
+    def compute_device(self) -> str:
+        return self.get("compute_device")
+
+    @compute_device.setter
+    def compute_device(self, device: str) -> None:
+        self.set("compute_device", device)
+
+    @property
+    def continue_with_similar(self) -> bool:
+        return self.get("continue_with_similar")
+
+    @continue_with_similar.setter
+    def continue_with_similar(self, enabled: bool) -> None:
+        self.set("continue_with_similar", enabled)
+
+    def add_music_folder(self, folder: str) -> bool:
+        """Add a folder; returns False when it was already there."""
+        folders = self.music_folders
+        if folder in folders:
+            return False
+        self.music_folders = [*folders, folder]
+        return True
+
+    # Window geometry, dock/splitter state and header state: opaque blobs, never typed keys.
+    def save_layout(self, name: str, state: QByteArray | bytes) -> None:
+        self._qsettings.setValue(_LAYOUT_GROUP + name, QByteArray(state))
+        self._qsettings.sync()
+
+    def layout(self, name: str) -> QByteArray | None:
+        value = self._qsettings.value(_LAYOUT_GROUP + name)
+        if isinstance(value, QByteArray) and not value.isEmpty():
+            return value
+        if isinstance(value, bytes) and value:
+            return QByteArray(value)
+        return None

@@ -1,0 +1,192 @@
+"""The library pane: filter box over the track table, or the empty state when there is nothing yet."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QStackedWidget,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fmaplayer.ui.empty_state import EmptyState
+from fmaplayer.ui.track_table_model import COLUMN_TITLES, DEFAULT_COLUMN_WIDTHS, Column, TrackTableModel
+
+_MAX_RESTORED_SELECTION = 2000
+
+
+class LibraryTableView(QTableView):
+    """A QTableView tuned for 100k rows: fixed row height, no word wrap, no per-row resizing."""
+
+    def __init__(self, model: TrackTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("libraryTable")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        vertical = self.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setObjectName("libraryHeader")
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(36)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._show_header_menu)
+        for column, width in DEFAULT_COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        # The title takes whatever width is left, so the table never needs a horizontal scroll bar
+        # just because the window is narrower than the sum of the default widths.
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(Column.ARTIST, Qt.SortOrder.AscendingOrder)
+        self.setSortingEnabled(True)
+
+    def fit_columns(self) -> None:
+        """Scale the default column widths to the visible width (first start, no saved layout)."""
+        header = self.horizontalHeader()
+        visible = [c for c in DEFAULT_COLUMN_WIDTHS if not header.isSectionHidden(c)]
+        available = self.viewport().width() - 2
+        numeric = (Column.YEAR, Column.TRACK, Column.DURATION, Column.STATUS)
+        fixed = sum(DEFAULT_COLUMN_WIDTHS[c] for c in visible if c in numeric)
+        text_columns = [c for c in visible if c not in numeric]  # the title stretches into the rest
+        text_total = sum(DEFAULT_COLUMN_WIDTHS[c] for c in text_columns)
+        if available <= 200 or not text_total:
+            return
+        scale = min(1.6, max(0.5, (available - fixed) / text_total))  # numbers keep their width
+        for column in text_columns:
+            if column != Column.TITLE:
+                header.resizeSection(column, int(DEFAULT_COLUMN_WIDTHS[column] * scale))
+
+    def header_menu(self) -> QMenu:
+        """Checkable column list (also the header's context menu)."""
+        header = self.horizontalHeader()
+        menu = QMenu("Columns", self)
+        for column, title in COLUMN_TITLES.items():
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.setEnabled(column != Column.TITLE)
+            action.toggled.connect(lambda visible, c=column: header.setSectionHidden(c, not visible))
+        return menu
+
+    def _show_header_menu(self, position) -> None:
+        self.header_menu().exec(self.horizontalHeader().mapToGlobal(position))
+
+
+class FilterLineEdit(QLineEdit):
+    """The filter box; Escape clears it."""
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            return
+        super().keyPressEvent(event)
+
+
+class LibraryView(QWidget):
+    """Filter line edit + table; swaps to the empty state while the library has no tracks."""
+
+    rowActivated = Signal(int)
+
+    def __init__(self, model: TrackTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.filter_edit = FilterLineEdit()
+        self.filter_edit.setObjectName("filterEdit")
+        self.filter_edit.setPlaceholderText("Filter by title, artist, album or genre  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.addAction(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView),
+                                   QLineEdit.ActionPosition.LeadingPosition)
+        self.filter_edit.textChanged.connect(model.set_filter_text)
+        self.filter_edit.returnPressed.connect(self._focus_first_row)
+
+        self.table = LibraryTableView(model)
+        self.table.activated.connect(lambda index: self.rowActivated.emit(index.row()))
+        self.empty_state = EmptyState()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_state)
+        self.stack.addWidget(self.table)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 6, 6, 0)
+        top.addWidget(self.filter_edit)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+
+        self._saved_ids: list[int] = []
+        self._saved_current: int | None = None
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.modelReset.connect(self._restore_selection)
+        model.modelReset.connect(self.update_empty_state)
+        self.update_empty_state()
+
+    def is_empty_state_shown(self) -> bool:
+        return self.stack.currentWidget() is self.empty_state
+
+    def update_empty_state(self) -> None:
+        empty = self.model.total_count() == 0
+        self.stack.setCurrentWidget(self.empty_state if empty else self.table)
+        self.filter_edit.setEnabled(not empty)
+
+    def selected_rows(self) -> list[int]:
+        selection = self.table.selectionModel()
+        return sorted(index.row() for index in selection.selectedRows()) if selection else []
+
+    def select_rows(self, rows: list[int]) -> None:
+        """Select these rows (as contiguous ranges, so thousands of rows stay cheap)."""
+        selection = QItemSelection()
+        last_column = self.model.columnCount() - 1
+        rows = sorted(set(rows))
+        start = previous = None
+        for row in [*rows, None]:
+            if row is not None and previous is not None and row == previous + 1:
+                previous = row
+                continue
+            if start is not None:
+                selection.select(self.model.index(start, 0), self.model.index(previous, last_column))
+            start = previous = row
+        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def _remember_selection(self) -> None:
+        rows = self.selected_rows()[:_MAX_RESTORED_SELECTION]
+        self._saved_ids = [track.id for track in self.model.tracks_at_rows(rows)]
+        current = self.model.track_at(self.table.currentIndex().row())
+        self._saved_current = current.id if current is not None else None
+
+    def _restore_selection(self) -> None:
+        rows = [row for row in (self.model.row_of_track(i) for i in self._saved_ids) if row >= 0]
+        if rows:
+            self.select_rows(rows)
+        if self._saved_current is not None:
+            row = self.model.row_of_track(self._saved_current)
+            if row >= 0:
+                self.table.selectionModel().setCurrentIndex(self.model.index(row, 0),
+                                                            QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _focus_first_row(self) -> None:
+        if self.model.rowCount():
+            self.table.setFocus()
+            if not self.selected_rows():
+                self.table.selectRow(0)

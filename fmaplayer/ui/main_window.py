@@ -1,0 +1,483 @@
+"""The main window: library table, player bar, up-next queue, status bar, menus and shortcuts.
+
+Collaborators come in through the constructor (composition root in app.py): Settings, a library store
+(`all_tracks()`), a Player, and optionally a Scanner. Other features plug in through small hooks rather
+than by editing this file:
+
+- `add_track_context_action(text, callback)` — an entry in the track context menu; the callback gets the
+  selected tracks;
+- `add_dock(dock)` — a dock widget, with its layout persisted like the built-in ones;
+- `status_area_add(widget)` — a widget in the status bar's permanent area;
+- `track_table_model.set_predicted_genres(...)`, `libraryReloaded` / `scanFinished` signals.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMenu,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
+
+from fmaplayer.settings import Settings
+from fmaplayer.ui.about_dialog import AboutDialog
+from fmaplayer.ui.library_view import LibraryView
+from fmaplayer.ui.player_bar import PlayerBar
+from fmaplayer.ui.queue_view import QueueView
+from fmaplayer.ui.settings_dialog import SettingsDialog
+from fmaplayer.ui.status_bar import MainStatusBar
+from fmaplayer.ui.text import display_text
+from fmaplayer.ui.track_table_model import TrackTableModel
+
+AUDIO_FILE_PATTERNS = "*.mp3 *.flac *.ogg *.oga *.opus *.wav *.aif *.aiff *.m4a *.aac *.wma"
+_LAYOUT_GEOMETRY = "main_window/geometry"
+_LAYOUT_STATE = "main_window/state"
+_LAYOUT_HEADER = "main_window/library_header"
+_LAYOUT_VERSION = 1
+
+
+def app_icon() -> QIcon:
+    """The app icon from resources/icons (source checkout or bundle), else an empty icon."""
+    icons = Path(__file__).resolve().parent.parent.parent / "resources" / "icons"
+    icon = QIcon()
+    for size in (16, 22, 24, 32, 128, 256):
+        path = icons / f"fmaplayer-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+class _FirstExposeWatcher(QObject):
+    """Calls back once when the window is first exposed on screen (used for start-up timing)."""
+
+    def __init__(self, callback: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._callback: Callable[[], None] | None = callback
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Expose and self._callback is not None and watched.isExposed():
+            callback, self._callback = self._callback, None
+            callback()
+        return False
+
+
+class MainWindow(QMainWindow):
+    libraryReloaded = Signal()  # the table now shows a fresh snapshot of the store
+    scanFinished = Signal(object)  # the scanner's summary
+
+    def __init__(self, settings: Settings, store: Any, player: Any, scanner: Any = None, *,
+                 output_unavailable_reason: str | None = None, manifest_path: Path | None = None,
+                 scan_reload_interval_s: float = 2.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("fmaplayer")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.settings = settings
+        self.store = store
+        self.player = player
+        self._manifest_path = manifest_path
+        self._context_actions: list[QAction] = []
+        self._extension_actions: list[QAction] = []
+
+        self.track_table_model = TrackTableModel(self)
+        self.library_view = LibraryView(self.track_table_model)
+        self.library_view.rowActivated.connect(self.play_from_row)
+        self.library_view.empty_state.addFolderRequested.connect(self.choose_music_folder)
+        self.library_view.table.customContextMenuRequested.connect(self._show_track_context_menu)
+        self.setCentralWidget(self.library_view)
+
+        self.player_bar = PlayerBar(player, settings)
+        self.player_toolbar = QToolBar("Player")
+        self.player_toolbar.setObjectName("playerToolBar")
+        self.player_toolbar.setMovable(False)
+        self.player_toolbar.setFloatable(False)
+        self.player_toolbar.toggleViewAction().setEnabled(False)
+        self.player_toolbar.addWidget(self.player_bar)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.player_toolbar)
+
+        self.queue_view = QueueView(player)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_view)
+
+        self.status = MainStatusBar()
+        self.setStatusBar(self.status)
+        self.status.unreadable_button.clicked.connect(lambda: self.unreadable_only_action.toggle())
+
+        self.scan_controller = None
+        if scanner is not None:
+            from fmaplayer.workers.scan_worker import ScanController
+
+            self.scan_controller = ScanController(scanner, store, self,
+                                                  reload_interval_s=scan_reload_interval_s)
+            self.scan_controller.started.connect(self._on_scan_started)
+            self.scan_controller.progress.connect(self.status.scan_progressed)
+            self.scan_controller.tracksLoaded.connect(self._apply_scanned_tracks)
+            self.scan_controller.finished.connect(self._on_scan_finished)
+            self.scan_controller.failed.connect(lambda message: self.status.showMessage(message, 10000))
+            self.scan_controller.cancelled.connect(lambda: self.status.showMessage("Scan stopped.", 5000))
+            self.scan_controller.idle.connect(self._on_scan_idle)
+            self.status.scan_cancel_button.clicked.connect(self.scan_controller.cancel)
+
+        self._create_actions()
+        self._create_menus()
+        self.track_table_model.visibleRowsChanged.connect(self._update_counts)
+        self.library_view.table.selectionModel().selectionChanged.connect(self._update_action_state)
+        player.trackChanged.connect(self._on_track_changed)
+        player.errorOccurred.connect(self._on_player_error)
+        if output_unavailable_reason is None:
+            output_unavailable_reason = getattr(player, "output_unavailable_reason", None)
+        if output_unavailable_reason:
+            self.show_output_unavailable(output_unavailable_reason)
+
+        self.resize(1200, 760)
+        self.restore_layout()
+        self.reload_from_store()
+        self._update_action_state()
+
+    # ---- hooks for other features --------------------------------------------------------------------
+    def add_track_context_action(self, text: str, callback: Callable[[list[Any]], None],
+                                 icon: QIcon | None = None,
+                                 shortcut: QKeySequence | str | None = None) -> QAction:
+        """Add an entry to the track context menu; `callback(selected_tracks)` runs when it is chosen."""
+        action = QAction(text, self)
+        if icon is not None:
+            action.setIcon(icon)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            self.addAction(action)
+        action.triggered.connect(lambda: callback(self.selected_tracks()))
+        self._extension_actions.append(action)
+        self._update_action_state()
+        return action
+
+    def add_dock(self, dock: QDockWidget,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> None:
+        """Add a dock (give it an objectName); its saved placement is restored if there is one."""
+        if not dock.objectName():
+            dock.setObjectName(type(dock).__name__)
+        if not self.restoreDockWidget(dock):  # placed where the saved state had it, else in `area`
+            self.addDockWidget(area, dock)
+            if area == self.dockWidgetArea(self.queue_view):  # share the side with the queue, half each
+                height = max(200, self.centralWidget().height())
+                self.resizeDocks([self.queue_view, dock], [height // 2, height // 2], Qt.Orientation.Vertical)
+        self.view_menu.insertAction(self._view_menu_docks_end, dock.toggleViewAction())
+
+    def status_area_add(self, widget: QWidget, stretch: int = 0) -> None:
+        """Put a widget in the status bar's permanent area (left of the track count)."""
+        self.status.insertPermanentWidget(0, widget, stretch)
+
+    def selected_tracks(self) -> list[Any]:
+        return self.track_table_model.tracks_at_rows(self.library_view.selected_rows())
+
+    def show_output_unavailable(self, reason: str) -> None:
+        self.status.show_notice_once(f"No audio output: {display_text(reason, 200)}")
+
+    # ---- library -------------------------------------------------------------------------------------
+    def reload_from_store(self) -> None:
+        self._set_tracks(self.store.all_tracks())
+
+    def _set_tracks(self, tracks: list[Any]) -> None:
+        self.track_table_model.set_tracks(tracks)
+        self.libraryReloaded.emit()
+
+    def _apply_scanned_tracks(self, tracks: list[Any]) -> None:
+        scroll = self.library_view.table.verticalScrollBar()
+        position = scroll.value()
+        self._set_tracks(tracks)
+        scroll.setValue(position)
+
+    def start_scan(self, paths: Iterable[str] | None = None) -> bool:
+        """Scan the given folders/files, or every existing music folder. False when there is nothing to do."""
+        if self.scan_controller is None:
+            return False
+        if paths is None:
+            paths = [folder for folder in self.settings.music_folders if os.path.isdir(folder)]
+        paths = list(paths)
+        if not paths:
+            return False
+        self.scan_controller.start(paths)
+        return True
+
+    def add_music_folder(self, folder: str) -> None:
+        self.settings.add_music_folder(folder)
+        self.start_scan([folder])
+
+    def choose_music_folder(self) -> None:
+        start = next(iter(self.settings.music_folders), "")
+        folder = QFileDialog.getExistingDirectory(self, "Add music folder", start)
+        if folder:
+            self.add_music_folder(folder)
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add audio files", "",
+                                                f"Audio files ({AUDIO_FILE_PATTERNS});;All files (*)")
+        if files:
+            self.start_scan(files)
+
+    def add_paths(self, paths: Iterable[str]) -> None:
+        """Dropped paths: folders become music folders, files are scanned into the library."""
+        folders, files = [], []
+        for path in paths:
+            if os.path.isdir(path):
+                folders.append(path)
+            elif os.path.isfile(path):
+                files.append(path)
+        for folder in folders:
+            self.settings.add_music_folder(folder)
+        self.start_scan([*folders, *files])
+
+    def _on_scan_started(self) -> None:
+        self.status.scan_started()
+        self.library_view.empty_state.set_scanning(True)
+        self.rescan_action.setEnabled(False)
+
+    def _on_scan_finished(self, summary: object) -> None:
+        parts = [f"{getattr(summary, name)} {name}" for name in ("added", "updated", "removed", "unreadable")
+                 if getattr(summary, name, 0)]
+        self.status.showMessage("Scan finished: " + (", ".join(parts) if parts else "no changes") + ".", 8000)
+        self.scanFinished.emit(summary)
+
+    def _on_scan_idle(self) -> None:
+        self.status.scan_stopped()
+        self.library_view.empty_state.set_scanning(False)
+        self.rescan_action.setEnabled(True)
+
+    # ---- playback ------------------------------------------------------------------------------------
+    def play_from_row(self, row: int) -> None:
+        """Play the track at `row`; the queue is the visible rows from there on (unreadable ones skipped)."""
+        track = self.track_table_model.track_at(row)
+        if track is None:
+            return
+        if track.error is not None:
+            self.status.showMessage(f"Cannot play {display_text(track.display_title, 80)}: "
+                                    f"{display_text(track.error, 200)}", 8000)
+            return
+        queue = [t for t in self.track_table_model.visible_tracks(row) if t.error is None]
+        self.player.play_tracks(queue, 0)
+
+    def play_selected(self) -> None:
+        tracks = [t for t in self.selected_tracks() if t.error is None]
+        if tracks:
+            self.player.play_tracks(tracks, 0)
+
+    def play_selected_next(self) -> None:
+        tracks = [t for t in self.selected_tracks() if t.error is None]
+        if tracks:
+            self.player.queue.insert_next(tracks)
+
+    def add_selected_to_queue(self) -> None:
+        tracks = [t for t in self.selected_tracks() if t.error is None]
+        if tracks:
+            self.player.queue.append(tracks)
+
+    def show_selected_in_folder(self) -> None:
+        folders = list(dict.fromkeys(os.path.dirname(t.path) for t in self.selected_tracks()))
+        for folder in folders[:5]:  # a large selection must not open hundreds of file managers
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+    def _on_player_error(self, message: str) -> None:
+        self.status.showMessage(display_text(message, 300), 8000)
+
+    def _on_track_changed(self, track: Any) -> None:
+        self.track_table_model.set_current_track_id(track.id if track is not None else None)
+        if track is None:
+            self.setWindowTitle("fmaplayer")
+        else:
+            artist = f" — {display_text(track.artist, 80)}" if track.artist else ""
+            self.setWindowTitle(f"{display_text(track.display_title, 80)}{artist} · fmaplayer")
+
+    # ---- actions and menus ---------------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable, shortcut=None, icon: QStyle.StandardPixmap | None = None,
+                tip: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _create_actions(self) -> None:
+        pixmap = QStyle.StandardPixmap
+        key = Qt.Key
+        modifier = Qt.KeyboardModifier
+        self.add_folder_action = self._action("Add music &folder…", self.choose_music_folder,
+                                              QKeySequence.StandardKey.Open, pixmap.SP_DirOpenIcon)
+        self.add_files_action = self._action("Add &files…", self.choose_files, None, pixmap.SP_FileIcon)
+        self.rescan_action = self._action("&Rescan library", lambda: self.start_scan(),
+                                          QKeySequence.StandardKey.Refresh, pixmap.SP_BrowserReload)
+        self.rescan_action.setEnabled(self.scan_controller is not None)
+        self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence("Ctrl+,"),
+                                            pixmap.SP_FileDialogDetailedView)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence("Ctrl+Q"),
+                                        pixmap.SP_DialogCloseButton)
+        self.focus_filter_action = self._action("&Filter…", self.focus_filter, QKeySequence("Ctrl+F"))
+        self.play_pause_action = self._action("&Play/Pause", self.player.toggle, QKeySequence(key.Key_Space),
+                                              pixmap.SP_MediaPlay)
+        self.next_action = self._action("&Next", self.player.next,
+                                        QKeySequence(modifier.ControlModifier | key.Key_Right),
+                                        pixmap.SP_MediaSkipForward)
+        self.previous_action = self._action("P&revious", self.player.previous,
+                                            QKeySequence(modifier.ControlModifier | key.Key_Left),
+                                            pixmap.SP_MediaSkipBackward)
+        self.stop_action = self._action("&Stop", self.player.stop, None, pixmap.SP_MediaStop)
+        self.unreadable_only_action = QAction("Show &unreadable files only", self)
+        self.unreadable_only_action.setCheckable(True)
+        self.unreadable_only_action.toggled.connect(self.track_table_model.set_only_unreadable)
+        self.about_action = self._action("&About fmaplayer", self.open_about, None,
+                                         pixmap.SP_MessageBoxInformation)
+
+        # Track actions act on the selection; they live in the context menu (and Playback menu).
+        self.play_action = self._action("Play", self.play_selected, QKeySequence(key.Key_Return),
+                                        pixmap.SP_MediaPlay)
+        self.play_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the table handles Enter
+        self.play_next_action = self._action("Play next", self.play_selected_next, None, pixmap.SP_ArrowUp)
+        self.add_to_queue_action = self._action("Add to queue", self.add_selected_to_queue, None,
+                                                pixmap.SP_FileDialogListView)
+        self.show_in_folder_action = self._action("Show in folder", self.show_selected_in_folder, None,
+                                                  pixmap.SP_DirOpenIcon)
+        self._context_actions = [self.play_action, self.play_next_action, self.add_to_queue_action,
+                                 self.show_in_folder_action]
+
+    def _create_menus(self) -> None:
+        menu_bar = self.menuBar()
+        file_menu = menu_bar.addMenu("&File")
+        file_menu.addActions([self.add_folder_action, self.add_files_action, self.rescan_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        playback_menu = menu_bar.addMenu("&Playback")
+        playback_menu.addActions([self.play_pause_action, self.stop_action, self.previous_action,
+                                  self.next_action])
+
+        self.view_menu = menu_bar.addMenu("&View")
+        self.view_menu.addAction(self.focus_filter_action)
+        self.view_menu.addAction(self.unreadable_only_action)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.queue_view.toggleViewAction())
+        self._view_menu_docks_end = self.view_menu.addSeparator()
+        self.view_menu.addMenu(self.library_view.table.header_menu())
+
+        help_menu = menu_bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def build_track_context_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.addActions(self._context_actions)
+        if self._extension_actions:
+            menu.addSeparator()
+            menu.addActions(self._extension_actions)
+        return menu
+
+    def _show_track_context_menu(self, position) -> None:
+        if not self.selected_tracks():
+            return
+        table = self.library_view.table
+        self.build_track_context_menu().exec(table.viewport().mapToGlobal(position))
+
+    def _update_action_state(self) -> None:
+        tracks = self.selected_tracks()
+        has_selection = bool(tracks)
+        has_playable = any(t.error is None for t in tracks)
+        for action in (self.play_action, self.play_next_action, self.add_to_queue_action):
+            action.setEnabled(has_playable)
+        self.show_in_folder_action.setEnabled(has_selection)
+        for action in self._extension_actions:
+            action.setEnabled(has_selection)
+
+    def _update_counts(self) -> None:
+        model = self.track_table_model
+        self.status.set_counts(model.rowCount(), model.total_count(), model.unreadable_count())
+
+    def focus_filter(self) -> None:
+        self.library_view.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.library_view.filter_edit.selectAll()
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.rescanRequested.connect(lambda: self.start_scan())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self._manifest_path, self, icon=self.windowIcon())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # ---- layout persistence --------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        self.settings.save_layout(_LAYOUT_GEOMETRY, self.saveGeometry())
+        self.settings.save_layout(_LAYOUT_STATE, self.saveState(_LAYOUT_VERSION))
+        self.settings.save_layout(_LAYOUT_HEADER, self.library_view.table.horizontalHeader().saveState())
+
+    def restore_layout(self) -> None:
+        geometry = self.settings.layout(_LAYOUT_GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.layout(_LAYOUT_STATE)
+        self._state_restored = state is not None and self.restoreState(state, _LAYOUT_VERSION)
+        header_state = self.settings.layout(_LAYOUT_HEADER)
+        header = self.library_view.table.horizontalHeader()
+        self._header_restored = header_state is not None and header.restoreState(header_state)
+        if self._header_restored:
+            # Sort the (still empty) model the way the restored header says, so the first load is sorted.
+            self.track_table_model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    def watch_first_expose(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once, when the window is first exposed (call after show())."""
+        handle = self.windowHandle()
+        if handle is None:
+            raise RuntimeError("watch_first_expose needs a shown window")
+        handle.installEventFilter(_FirstExposeWatcher(callback, self))
+
+    # ---- events --------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._state_restored:  # first start: a queue wide enough to read
+            self._state_restored = True
+            self.resizeDocks([self.queue_view], [max(280, self.width() // 4)], Qt.Orientation.Horizontal)
+        if not self._header_restored:  # first start: spread the columns over the window's width
+            self._header_restored = True
+            QTimer.singleShot(0, self.library_view.table.fit_columns)  # once the docks have their size
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.save_layout()
+        if self.scan_controller is not None:
+            self.scan_controller.shutdown()
+        super().closeEvent(event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_paths(paths)
+

@@ -1,0 +1,233 @@
+"""The transport bar under the library: buttons, seek slider with times, volume, now playing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fmaplayer.settings import Settings
+from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
+
+_SEEK_STEPS_PER_SECOND = 10
+
+
+class ElidedLabel(QLabel):
+    """A plain-text label that elides instead of growing the window for long titles."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(plain_tooltip(text) if text else "")
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.width(), 40)
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width))
+
+
+class PlayerBar(QFrame):
+    """Controls bound to a Player (signals in, method calls out) and to one setting."""
+
+    def __init__(self, player: Any, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("playerBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._player = player
+        self._settings = settings
+        self._duration = 0.0
+        style = self.style()
+
+        pixmap = QStyle.StandardPixmap
+        self.previous_button = self._tool_button(style.standardIcon(pixmap.SP_MediaSkipBackward),
+                                                 "Previous (Ctrl+Left)")
+        self.play_button = self._tool_button(style.standardIcon(pixmap.SP_MediaPlay), "Play (Space)")
+        self.play_button.setIconSize(QSize(28, 28))
+        self.next_button = self._tool_button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward),
+                                             "Next (Ctrl+Right)")
+        self.previous_button.clicked.connect(player.previous)
+        self.play_button.clicked.connect(player.toggle)
+        self.next_button.clicked.connect(player.next)
+
+        self.title_label = ElidedLabel()
+        self.title_label.setObjectName("nowPlayingTitle")
+        title_font = self.title_label.font()
+        title_font.setBold(True)
+        self.title_label.setFont(title_font)
+        self.subtitle_label = ElidedLabel()
+        self.subtitle_label.setObjectName("nowPlayingSubtitle")
+
+        self.elapsed_label = QLabel("0:00")
+        self.total_label = QLabel("0:00")
+        for label in (self.elapsed_label, self.total_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00:00:00"))
+        self.elapsed_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.seek_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seek_slider.setObjectName("seekSlider")
+        self.seek_slider.setToolTip("Seek")
+        self.seek_slider.setRange(0, 0)
+        self.seek_slider.sliderReleased.connect(self._seek_to_slider)
+        self.seek_slider.sliderMoved.connect(self._show_slider_time)
+        self.seek_slider.actionTriggered.connect(self._on_slider_action)
+
+        self.volume_icon = QLabel()
+        self.volume_icon.setPixmap(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume).pixmap(18, 18))
+        self.volume_slider = QSlider(Qt.Orientation.Horizontal)
+        self.volume_slider.setObjectName("volumeSlider")
+        self.volume_slider.setRange(0, 100)
+        self.volume_slider.setMinimumWidth(60)
+        self.volume_slider.setMaximumWidth(110)
+        self.volume_slider.setToolTip("Volume")
+        self.volume_slider.setValue(round(float(player.volume()) * 100))
+        self.volume_slider.valueChanged.connect(lambda value: player.set_volume(value / 100.0))
+        volume_changed = getattr(player, "volumeChanged", None)
+        if volume_changed is not None:  # volume set elsewhere (e.g. restored): follow it
+            volume_changed.connect(self._on_volume_changed)
+
+        self.continue_button = QToolButton()
+        self.continue_button.setObjectName("continueWithSimilar")
+        self.continue_button.setText("Continue with similar songs")
+        self.continue_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.continue_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.continue_button.setCheckable(True)
+        self.continue_button.setAutoRaise(True)
+        self.continue_button.setToolTip("When the queue runs out, keep playing songs similar to the last one")
+        self.continue_button.setChecked(settings.continue_with_similar)
+        self.continue_button.toggled.connect(self._on_continue_toggled)
+        settings.changed.connect(self._on_setting_changed)
+
+        self._build_layout()
+        player.stateChanged.connect(self._on_state_changed)
+        player.positionChanged.connect(self._on_position_changed)
+        player.durationChanged.connect(self._on_duration_changed)
+        player.trackChanged.connect(self._on_track_changed)
+        self._on_track_changed(player.current_track())
+        self._on_state_changed(player.state())
+
+    def _tool_button(self, icon, tooltip: str) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(icon)
+        button.setIconSize(QSize(22, 22))
+        button.setToolTip(tooltip)
+        button.setAutoRaise(True)
+        return button
+
+    def _build_layout(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        for button in (self.previous_button, self.play_button, self.next_button):
+            buttons.addWidget(button)
+
+        now_playing = QVBoxLayout()
+        now_playing.setSpacing(0)
+        now_playing.addWidget(self.title_label)
+        now_playing.addWidget(self.subtitle_label)
+        now_playing_widget = QWidget()
+        now_playing_widget.setLayout(now_playing)
+        now_playing_widget.setMinimumWidth(120)
+        now_playing_widget.setMaximumWidth(340)
+
+        seek = QHBoxLayout()
+        seek.addWidget(self.elapsed_label)
+        seek.addWidget(self.seek_slider, 1)
+        seek.addWidget(self.total_label)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addLayout(buttons)
+        layout.addSpacing(8)
+        layout.addWidget(now_playing_widget, 2)
+        layout.addLayout(seek, 5)
+        layout.addSpacing(4)
+        layout.addWidget(self.volume_icon)
+        layout.addWidget(self.volume_slider, 1)
+        layout.addSpacing(4)
+        layout.addWidget(self.continue_button)
+
+    # ---- player -> widgets -----------------------------------------------------------------------
+    @Slot(str)
+    def _on_state_changed(self, state: str) -> None:
+        playing = state == "playing"
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(pixmap))
+        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
+
+    @Slot(float)
+    def _on_volume_changed(self, volume: float) -> None:
+        self.volume_slider.blockSignals(True)
+        self.volume_slider.setValue(round(volume * 100))
+        self.volume_slider.blockSignals(False)
+
+    @Slot(float)
+    def _on_position_changed(self, seconds: float) -> None:
+        if self.seek_slider.isSliderDown():
+            return  # the user is dragging: do not fight them
+        self.seek_slider.blockSignals(True)
+        self.seek_slider.setValue(int(seconds * _SEEK_STEPS_PER_SECOND))
+        self.seek_slider.blockSignals(False)
+        self.elapsed_label.setText(format_duration(seconds) or "0:00")
+
+    @Slot(float)
+    def _on_duration_changed(self, seconds: float) -> None:
+        self._duration = max(0.0, float(seconds))
+        self.seek_slider.setRange(0, int(self._duration * _SEEK_STEPS_PER_SECOND))
+        self.seek_slider.setPageStep(10 * _SEEK_STEPS_PER_SECOND)
+        self.total_label.setText(format_duration(self._duration) or "0:00")
+
+    @Slot(object)
+    def _on_track_changed(self, track: Any) -> None:
+        if track is None:
+            self.title_label.set_full_text("Nothing playing")
+            self.subtitle_label.set_full_text("")
+            self._on_duration_changed(0.0)
+            self._on_position_changed(0.0)
+            return
+        self.title_label.set_full_text(display_text(track.display_title, 500))
+        parts = [display_text(part, 200) for part in (track.artist, track.album) if part]
+        self.subtitle_label.set_full_text(" — ".join(parts))
+        if track.duration:
+            self._on_duration_changed(track.duration)
+
+    # ---- widgets -> player -----------------------------------------------------------------------
+    def _seek_to_slider(self) -> None:
+        self._player.seek(self.seek_slider.value() / _SEEK_STEPS_PER_SECOND)
+
+    def _show_slider_time(self, value: int) -> None:
+        self.elapsed_label.setText(format_duration(value / _SEEK_STEPS_PER_SECOND) or "0:00")
+
+    def _on_slider_action(self, action: int) -> None:
+        # Clicks on the groove and keyboard steps (not drags, handled on release) seek at once.
+        if action != QSlider.SliderAction.SliderMove and not self.seek_slider.isSliderDown():
+            self._player.seek(self.seek_slider.sliderPosition() / _SEEK_STEPS_PER_SECOND)
+
+    def _on_continue_toggled(self, checked: bool) -> None:
+        self._settings.continue_with_similar = checked
+
+    @Slot(str)
+    def _on_setting_changed(self, key: str) -> None:
+        if key == "continue_with_similar":
+            self.continue_button.setChecked(self._settings.continue_with_similar)

@@ -1,0 +1,262 @@
+"""The real MainWindow over fakes: filter, sort, playing, context menu, shortcuts, hooks."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QAction, QDesktopServices, QMouseEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
+
+from fmaplayer.ui.track_table_model import Column
+from tests.gui.fakes import FakePlayer, sample_tracks
+
+
+def visible_titles(window) -> list[str]:
+    model = window.track_table_model
+    return [model.data(model.index(row, Column.TITLE)) for row in range(model.rowCount())]
+
+
+def select_titles(window, *titles: str) -> None:
+    model = window.track_table_model
+    rows = [row for row in range(model.rowCount()) if model.track_at(row).display_title in titles]
+    window.library_view.select_rows(rows)
+
+
+def double_click(qtbot, widget, pos: QPoint) -> None:
+    """Press, release, then a real MouseButtonDblClick event (QTest.mouseDClick does not deliver the
+    double-click event to widgets on Qt 6's offscreen platform)."""
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+    local = QPointF(pos)
+    event = QMouseEvent(QEvent.Type.MouseButtonDblClick, local, widget.mapToGlobal(local),
+                        Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def context_action(window, text: str) -> QAction:
+    menu = window.build_track_context_menu()
+    matches = [action for action in menu.actions() if action.text() == text]
+    assert matches, [action.text() for action in menu.actions()]
+    return matches[0]
+
+
+def test_window_shows_library_sorted_by_artist(make_window, qtbot):
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    assert not window.library_view.is_empty_state_shown()
+    assert window.track_table_model.rowCount() == len(sample_tracks())
+    artists = [t.artist.lower() for t in window.track_table_model.visible_tracks()]
+    assert artists == [*sorted(a for a in artists if a), ""]  # no artist: at the end
+    assert window.status.count_label.text() == "7 tracks"
+    assert window.status.unreadable_button.isVisibleTo(window)
+
+
+def test_typing_in_the_filter_filters_instantly(make_window, qtbot):
+    window = make_window()
+    qtbot.keyClicks(window.library_view.filter_edit, "massive")
+    assert sorted(visible_titles(window)) == ["Angel", "Teardrop"]
+    assert window.status.count_label.text() == "2 of 7 tracks"
+    qtbot.keyClick(window.library_view.filter_edit, Qt.Key.Key_Escape)
+    assert window.library_view.filter_edit.text() == ""
+    assert window.track_table_model.rowCount() == 7
+
+
+def test_clicking_a_header_sorts(make_window, qtbot):
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    header = window.library_view.table.horizontalHeader()
+    position = QPoint(header.sectionViewportPosition(Column.YEAR) + 10, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    first = [t.year for t in window.track_table_model.visible_tracks() if t.year]
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    second = [t.year for t in window.track_table_model.visible_tracks() if t.year]
+    assert first == sorted(first) and second == sorted(second, reverse=True)
+    assert window.track_table_model.visible_tracks()[-1].year is None  # missing years stay last
+    assert header.sortIndicatorSection() == Column.YEAR
+
+
+def test_double_click_plays_visible_rows_from_there(make_window, player, qtbot):
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.keyClicks(window.library_view.filter_edit, "jazz")
+    table = window.library_view.table
+    model = window.track_table_model
+    rect = table.visualRect(model.index(1, Column.TITLE))
+    double_click(qtbot, table.viewport(), rect.center())
+    name, tracks, start = player.calls[-1]
+    assert name == "play_tracks" and start == 0
+    assert tracks == model.visible_tracks(1)
+    assert window.windowTitle().startswith(tracks[0].display_title)
+    assert window.player_bar.title_label.full_text() == tracks[0].display_title
+    row = model.row_of_track(tracks[0].id)
+    assert model.data(model.index(row, 0), Qt.ItemDataRole.FontRole).bold()
+
+
+def test_unreadable_track_is_not_played(make_window, player):
+    window = make_window()
+    row = window.track_table_model.row_of_track(7)
+    window.play_from_row(row)
+    assert player.calls == []
+    assert "not an audio file" in window.status.currentMessage()
+    window.play_from_row(window.track_table_model.row_of_track(1))
+    assert all(track.error is None for track in player.calls[-1][1])
+
+
+def test_context_menu_actions(make_window, player, monkeypatch):
+    window = make_window()
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    player.play_tracks(sample_tracks()[:1])
+    select_titles(window, "Angel", "Teardrop")
+    assert [t.display_title for t in window.selected_tracks()] == ["Angel", "Teardrop"]
+
+    context_action(window, "Add to queue").trigger()
+    assert [t.title for t in player.queue.items()] == ["Blue Train", "Angel", "Teardrop"]
+    select_titles(window, "So What")
+    context_action(window, "Play next").trigger()
+    assert [t.title for t in player.queue.items()] == ["Blue Train", "So What", "Angel", "Teardrop"]
+    context_action(window, "Show in folder").trigger()
+    assert opened == ["/music/Miles Davis"]
+    context_action(window, "Play").trigger()
+    assert player.calls[-1][0] == "play_tracks" and [t.title for t in player.calls[-1][1]] == ["So What"]
+    assert window.queue_view.count() == 1
+
+
+def test_context_actions_are_disabled_without_selection(make_window):
+    window = make_window()
+    assert not context_action(window, "Play").isEnabled()
+    select_titles(window, "notes")  # unreadable: can be shown in its folder, not played
+    assert not context_action(window, "Play").isEnabled()
+    assert context_action(window, "Show in folder").isEnabled()
+
+
+def test_extension_hooks(make_window, qtbot):
+    window = make_window()
+    received = []
+    action = window.add_track_context_action("Get relevant songs", received.append)
+    select_titles(window, "Angel")
+    context_action(window, "Get relevant songs").trigger()
+    assert action.isEnabled()
+    assert [[t.title for t in tracks] for tracks in received] == [["Angel"]]
+
+    dock = QDockWidget("Relevant songs")
+    dock.setObjectName("relevantDock")
+    window.add_dock(dock)
+    assert dock.toggleViewAction() in window.view_menu.actions()
+    label = QLabel("Analysing 3 / 10")
+    window.status_area_add(label)
+    assert label.parent() is not None and window.statusBar().isAncestorOf(label)
+
+    window.track_table_model.set_predicted_genres({5: "Electronic"})
+    row = window.track_table_model.row_of_track(5)
+    assert window.track_table_model.index(row, Column.PREDICTED_GENRE).data() == "Electronic"
+
+
+def test_shortcuts(make_window, player, qtbot):
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+    table = window.library_view.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    qtbot.keyClick(table, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(table, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert player.call_names() == ["toggle", "next", "previous"]
+    qtbot.keyClick(table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.library_view.filter_edit.hasFocus()
+    qtbot.keyClicks(window.library_view.filter_edit, "so what")  # Space types into the filter here
+    assert player.call_names() == ["toggle", "next", "previous"]
+    assert visible_titles(window) == ["So What"]
+    qtbot.keyClick(window.library_view.filter_edit, Qt.Key.Key_Return)  # Enter moves to the results
+    assert table.hasFocus() and window.selected_tracks()[0].title == "So What"
+    qtbot.keyClick(table, Qt.Key.Key_Return)  # and Enter there plays
+    assert player.calls[-1][0] == "play_tracks"
+
+
+def test_player_bar_follows_player_and_drives_it(make_window, player, qtbot):
+    window = make_window()
+    bar = window.player_bar
+    assert bar.title_label.full_text() == "Nothing playing"
+    player.durationChanged.emit(200.0)
+    player.positionChanged.emit(65.0)
+    assert bar.elapsed_label.text() == "1:05" and bar.total_label.text() == "3:20"
+    bar.seek_slider.setSliderPosition(1000)
+    bar.seek_slider.triggerAction(bar.seek_slider.SliderAction.SliderPageStepAdd)
+    assert player.calls[-1][0] == "seek"
+    bar.volume_slider.setValue(40)
+    assert player.volume() == 0.4
+    qtbot.mouseClick(bar.play_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(bar.next_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(bar.previous_button, Qt.MouseButton.LeftButton)
+    assert player.call_names()[-3:] == ["toggle", "next", "previous"]
+
+
+def test_continue_with_similar_toggle_is_bound_to_settings(make_window, make_settings):
+    settings = make_settings()
+    window = make_window(settings=settings)
+    button = window.player_bar.continue_button
+    assert button.isCheckable() and not button.isChecked()
+    button.click()
+    assert settings.continue_with_similar is True
+    assert make_settings().continue_with_similar is True
+    settings.continue_with_similar = False
+    assert not button.isChecked()
+
+
+def test_no_audio_output_is_said_once(make_window):
+    window = make_window(player=FakePlayer(output_unavailable_reason="PortAudio library not found"))
+    assert window.status.notice_label.text() == "No audio output: PortAudio library not found"
+    assert window.status.notice.isVisibleTo(window)
+    assert not window.status.show_notice_once("No audio output: PortAudio library not found")
+
+
+def test_unreadable_files_view(make_window):
+    window = make_window()
+    window.status.unreadable_button.click()
+    assert window.unreadable_only_action.isChecked()
+    assert visible_titles(window) == ["notes"]
+    model = window.track_table_model
+    assert model.index(0, Column.STATUS).data() == "Unreadable"
+    assert "not an audio file" in model.index(0, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole)
+    window.unreadable_only_action.trigger()
+    assert model.rowCount() == 7
+
+
+def test_selection_survives_a_filter_change(make_window, qtbot):
+    window = make_window()
+    select_titles(window, "Angel")
+    qtbot.keyClicks(window.library_view.filter_edit, "mass")
+    assert [t.title for t in window.selected_tracks()] == ["Angel"]
+
+
+def test_about_dialog_reads_the_manifest(make_window, tmp_path):
+    window = make_window()
+    dialog = window.open_about()
+    assert dialog.model_label.text() == "model not found"
+    dialog.close()
+    manifest = tmp_path / "cnn_lstm.json"
+    manifest.write_text('{"name": "cnn_lstm", "version": "1.0.0", "architecture": "cnn_lstm",'
+                        ' "metrics": {"test_accuracy": 0.61234, "top3_accuracy": 0.85}}')
+    window = make_window(manifest_path=manifest)
+    dialog = window.open_about()
+    assert dialog.model_label.text() == "cnn_lstm 1.0.0"
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "0.612" in texts and "fmaplayer" in " ".join(texts)
+    dialog.close()
+
+
+def test_queue_view_lists_and_edits_the_queue(make_window, player):
+    window = make_window()
+    player.play_tracks(sample_tracks()[:3], 0)
+    view = window.queue_view
+    assert view.count() == 3
+    assert view.item_text(0) == "Blue Train — John Coltrane"
+    assert view.windowTitle() == "Up next (2)"
+    view.list.topLevelItem(2).setSelected(True)
+    view.remove_action.trigger()
+    assert [t.title for t in player.queue.items()] == ["Blue Train", "Moment's Notice"]
+    view.list.itemActivated.emit(view.list.topLevelItem(1), 0)
+    assert player.calls[-1][:1] == ("play_tracks",) and player.calls[-1][2] == 1

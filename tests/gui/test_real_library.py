@@ -1,0 +1,80 @@
+"""The window over the real LibraryStore, Scanner and Player (null output): scan, unreadable files, play."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from fmaplayer.ui.track_table_model import Column
+from tests.audio_fixtures import write_tone
+
+
+@pytest.fixture
+def real_parts(tmp_path):
+    from fmaplayer.audio.null_output import NullOutput
+    from fmaplayer.audio.player import Player
+    from fmaplayer.library.scanner import Scanner
+    from fmaplayer.library.store import LibraryStore
+
+    store = LibraryStore(tmp_path / "library.db")
+    player = Player(NullOutput(realtime=False))
+    yield store, player, Scanner(store)
+    player.shutdown()
+    store.close()
+
+
+@pytest.fixture
+def music(tmp_path):
+    root = tmp_path / "music"
+    one = {"title": "One", "artist": "Tone Band", "album": "Sines", "tracknumber": "1", "genre": "Test",
+           "date": "2020"}
+    two = {"title": "<i>Two</i>", "artist": "Tone Band", "album": "Sines", "tracknumber": "2"}
+    write_tone(root / "a" / "one.flac", seconds=0.5, tags=one)
+    write_tone(root / "a" / "two.wav", seconds=0.5, freq=550.0, tags=two)
+    (root / "b").mkdir()
+    (root / "b" / "readme.mp3").write_text("this is not audio")
+    (root / "b" / "empty.flac").write_bytes(b"")
+    return root
+
+
+def test_scan_fills_table_and_lists_unreadable_files_with_reasons(make_window, make_settings, real_parts,
+                                                                   music, qtbot):
+    store, player, scanner = real_parts
+    settings = make_settings()
+    settings.music_folders = [str(music)]
+    window = make_window(store=store, player=player, scanner=scanner, settings=settings)
+    assert window.library_view.is_empty_state_shown()
+    with qtbot.waitSignal(window.scanFinished, timeout=30000):
+        window.start_scan()
+    model = window.track_table_model
+    assert model.total_count() == 4
+    assert model.unreadable_count() == 2
+    window.unreadable_only_action.setChecked(True)
+    assert sorted(t.display_title for t in model.visible_tracks()) == ["empty", "readme"]
+    for row in range(model.rowCount()):
+        assert model.index(row, Column.STATUS).data() == "Unreadable"
+        reason = model.index(row, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole)
+        assert reason.startswith("<qt>Unreadable: ") and len(reason) > 20
+    window.unreadable_only_action.setChecked(False)
+    row = model.row_of_track(store.track_by_path(str(music / "a" / "two.wav")).id)
+    assert model.index(row, Column.TITLE).data() == "<i>Two</i>"  # tags stay plain text
+
+
+def test_double_click_plays_with_the_real_player(make_window, make_settings, real_parts, music, qtbot):
+    store, player, scanner = real_parts
+    settings = make_settings()
+    settings.music_folders = [str(music)]
+    window = make_window(store=store, player=player, scanner=scanner, settings=settings)
+    with qtbot.waitSignal(window.scanFinished, timeout=30000):
+        window.start_scan()
+    model = window.track_table_model
+    row = model.row_of_track(store.track_by_path(str(music / "a" / "one.flac")).id)
+    with qtbot.waitSignal(player.trackChanged, timeout=10000):
+        window.library_view.table.activated.emit(model.index(row, 0))
+    assert player.current_track().title == "One"
+    assert [t.title for t in player.queue.items()] == [t.title for t in model.visible_tracks(row)
+                                                       if t.error is None]
+    assert window.player_bar.title_label.full_text() == "One"
+    with qtbot.waitSignal(player.stateChanged, timeout=10000):
+        window.play_pause_action.trigger()
+    assert player.state() == "paused"

@@ -1,0 +1,96 @@
+"""Settings: typed values with defaults, validation, change signal, persistence, settings dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+from fmaplayer.settings import SETTINGS, Settings
+from fmaplayer.ui.settings_dialog import SettingsDialog
+
+
+def test_defaults(make_settings):
+    settings = make_settings()
+    assert settings.recommendations_count == 10
+    assert settings.ranking_mode == "similarity"
+    assert settings.compute_device == "auto"
+    assert settings.continue_with_similar is False
+    assert isinstance(settings.music_folders, list)
+    assert set(SETTINGS) == {"music_folders", "recommendations_count", "ranking_mode", "compute_device",
+                             "continue_with_similar"}
+
+
+def test_values_persist_and_signal(make_settings, qtbot):
+    settings = make_settings()
+    with qtbot.waitSignal(settings.changed, check_params_cb=lambda key: key == "recommendations_count"):
+        settings.recommendations_count = 25
+    settings.music_folders = ["/music/a"]  # a one-item list survives the ini round trip
+    settings.ranking_mode = "similarity_genre"
+    settings.continue_with_similar = True
+    reopened = make_settings()
+    assert reopened.recommendations_count == 25
+    assert reopened.music_folders == ["/music/a"]
+    assert reopened.ranking_mode == "similarity_genre"
+    assert reopened.continue_with_similar is True
+
+
+def test_no_signal_when_nothing_changes(make_settings, qtbot):
+    settings = make_settings()
+    settings.recommendations_count = 12
+    with qtbot.assertNotEmitted(settings.changed):
+        settings.recommendations_count = 12
+
+
+def test_bad_stored_values_fall_back_or_clamp(settings_path):
+    raw = QSettings(settings_path, QSettings.Format.IniFormat)
+    raw.setValue("recommendations_count", "500")
+    raw.setValue("ranking_mode", "nonsense")
+    raw.setValue("continue_with_similar", "maybe")
+    raw.setValue("music_folders", "{not json")
+    raw.sync()
+    settings = Settings(QSettings(settings_path, QSettings.Format.IniFormat))
+    assert settings.recommendations_count == 100
+    assert settings.ranking_mode == "similarity"
+    assert settings.continue_with_similar is False
+    assert isinstance(settings.music_folders, list)
+
+
+def test_add_music_folder_ignores_duplicates(make_settings):
+    settings = make_settings()
+    settings.music_folders = []
+    assert settings.add_music_folder("/m")
+    assert not settings.add_music_folder("/m")
+    assert settings.music_folders == ["/m"]
+
+
+def test_settings_dialog_edits_and_saves(make_settings, qtbot, monkeypatch, tmp_path):
+    settings = make_settings()
+    settings.music_folders = ["/music/old"]
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    assert dialog.count_spin.minimum() == 1 and dialog.count_spin.maximum() == 100
+    assert dialog.count_spin.value() == 10
+    monkeypatch.setattr("fmaplayer.ui.settings_dialog.QFileDialog.getExistingDirectory",
+                        lambda *args, **kwargs: str(tmp_path))
+    dialog.add_folder_button.click()
+    dialog.folder_list.item(0).setSelected(True)
+    dialog.remove_folder_button.click()
+    dialog.count_spin.setValue(42)
+    dialog.ranking_combo.setCurrentIndex(dialog.ranking_combo.findData("similarity_genre"))
+    dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    with qtbot.waitSignal(dialog.rescanRequested):
+        dialog.rescan_button.click()
+    assert settings.music_folders == [str(tmp_path)]
+    dialog.accept()
+    reopened = make_settings()
+    assert reopened.recommendations_count == 42
+    assert reopened.ranking_mode == "similarity_genre"
+    assert reopened.compute_device == "cpu"
+
+
+def test_cancel_keeps_the_old_values(make_settings, qtbot):
+    settings = make_settings()
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.count_spin.setValue(3)
+    dialog.reject()
+    assert settings.recommendations_count == 10
