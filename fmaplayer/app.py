@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-RECOMMENDATIONS_MODULE = "fmaplayer.recommend.integration"
-
 
 def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", help="library database (default: the per-user data folder)")
@@ -58,14 +56,25 @@ def build(settings: Any, store: Any, player: Any, scanner: Any = None, **window_
 
 
 def install_recommendations(window: Any, store: Any, settings: Any) -> Any:
-    """Plug in the recommendations feature when its module is present (it is optional for this shell)."""
-    try:
-        from fmaplayer.recommend import integration
-    except ModuleNotFoundError as exc:
-        if exc.name != RECOMMENDATIONS_MODULE:
-            raise
-        return None
-    return integration.install(window, store, settings)
+    """Add the embedding worker, the relevant-songs panel and the predicted-genre column."""
+    from fmaplayer.ui import recommendations
+
+    return recommendations.install(window, store, settings)
+
+
+def install_media_controls(app: Any, window: Any, player: Any) -> Any:
+    """MPRIS2 over D-Bus (media keys, desktop media controls); None where there is no session bus."""
+    from fmaplayer.mpris import install_mpris
+
+    def raise_window() -> None:
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+
+    mpris = install_mpris(player, "fmaplayer", raise_window=raise_window, quit_app=window.close)
+    if mpris is not None:
+        app.aboutToQuit.connect(mpris.close)
+    return mpris
 
 
 def _create_application() -> Any:
@@ -117,10 +126,16 @@ def run(name: str, args: argparse.Namespace) -> int:
     except (FmaplayerError, OSError) as exc:
         QMessageBox.critical(None, "fmaplayer", f"The music library could not be opened:\n{exc}")
         return 1
-    player = Player(create_output(args.output))
+    try:
+        output = create_output(args.output)
+    except FmaplayerError as exc:  # --output sounddevice where it cannot open: say why, play silently
+        output = create_output("null")
+        output.unavailable_reason = str(exc)
+    player = Player(output)
     parts = build(settings, store, player, Scanner(store))
     window = parts.window
     window.show()
+    install_media_controls(app, window, player)
 
     if args.startup_benchmark:
         def report_first_expose() -> None:

@@ -25,7 +25,8 @@ SUBCOMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fmaplayer", description="Music player with content-based recommendations")
+    parser = argparse.ArgumentParser(
+        prog="fmaplayer", description="Music player with content-based recommendations")
     parser.add_argument("--version", action="version", version=f"fmaplayer {__version__}")
     parser.add_argument("--install-desktop-entry", action="store_true",
                         help="Install the launcher entry and icon for the current user, then exit.")

@@ -247,7 +247,14 @@ class MprisService:
         """Give the name back (the app's aboutToQuit; also safe to call twice)."""
         if self._bus is None:
             return
-        self._bus.unregisterService(self.service_name)
+        from PySide6.QtDBus import QDBusMessage
+
+        # Fire-and-forget ReleaseName: a blocking unregisterService() can stall quitting for the bus's
+        # 25-s call timeout when the daemon is slow; the daemon also frees the name when we disconnect.
+        release = QDBusMessage.createMethodCall("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                "org.freedesktop.DBus", "ReleaseName")
+        release.setArguments([self.service_name])
+        self._bus.send(release)
         self._bus.unregisterObject(OBJECT_PATH)
         self._bus = None
 

@@ -71,7 +71,13 @@ class LibraryTableView(QTableView):
         text_total = sum(DEFAULT_COLUMN_WIDTHS[c] for c in text_columns)
         if available <= 200 or not text_total:
             return
-        scale = min(1.6, max(0.5, (available - fixed) / text_total))  # numbers keep their width
+        title_share = DEFAULT_COLUMN_WIDTHS[Column.TITLE] if Column.TITLE in text_columns else 0
+        others = text_total - title_share
+        if not others:
+            return
+        # Numbers keep their width; other text columns get their default share of what the title
+        # leaves (at least 200 px for it), within 0.7x..1.5x of the defaults.
+        scale = min(1.5, max(0.7, (available - fixed - max(200, title_share)) / others))
         for column in text_columns:
             if column != Column.TITLE:
                 header.resizeSection(column, int(DEFAULT_COLUMN_WIDTHS[column] * scale))

@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._state_restored:  # first start: a queue wide enough to read
             self._state_restored = True
-            self.resizeDocks([self.queue_view], [max(280, self.width() // 4)], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.queue_view], [max(280, self.width() // 5)], Qt.Orientation.Horizontal)
         if not self._header_restored:  # first start: spread the columns over the window's width
             self._header_restored = True
             QTimer.singleShot(0, self.library_view.table.fit_columns)  # once the docks have their size

@@ -1,6 +1,6 @@
 """The "Relevant songs" dock and the analysis status widget (widgets only, no recommendation logic).
 
-The panel is told what to show by `RelevantSongsController` (fmaplayer/recommend/integration.py):
+The panel is told what to show by `RelevantSongsController` (fmaplayer/ui/recommendations.py):
 `begin_request(anchors)` hands out a request id; `show_results` / `show_message` / `set_busy` carry it
 back and are ignored unless it is the newest id, so a slow on-demand analysis can never overwrite a
 newer panel ("newest request wins").

@@ -83,7 +83,7 @@ def _write_library(root: Path, seed: int = 3) -> None:
     (bad / "broken download.mp3").write_text("<html>404 Not Found</html>")
 
 
-def render(out: Path, with_recommendations: bool = False, width: int = 1280, height: int = 780) -> Path:
+def render(out: Path, with_recommendations: bool = False, width: int = 1440, height: int = 820) -> Path:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -123,7 +123,7 @@ def render(out: Path, with_recommendations: bool = False, width: int = 1280, hei
         window.library_view.select_rows([start])
         window.status.showMessage(f"Scan finished: {model.total_count()} added.")
         if with_recommendations:
-            from fmaplayer.recommend import integration
+            from fmaplayer.ui import recommendations as integration
 
             integration.install(window, store, settings)
             anchor = model.track_at(start)
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render the README screenshot of the main window.")
     parser.add_argument("out", type=Path, nargs="?", default=Path("resources/screenshots/main-window.png"))
     parser.add_argument("--with-recommendations", action="store_true")
-    parser.add_argument("--size", default="1280x780", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="1440x820", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     width, height = (int(v) for v in args.size.lower().split("x"))

@@ -58,9 +58,9 @@ DEFAULT_COLUMN_WIDTHS = {
     Column.ALBUM: 170,
     Column.GENRE: 100,
     Column.PREDICTED_GENRE: 135,
-    Column.YEAR: 56,
-    Column.TRACK: 56,
-    Column.DURATION: 76,
+    Column.YEAR: 54,
+    Column.TRACK: 52,
+    Column.DURATION: 72,
     Column.STATUS: 90,
 }
 _NUMERIC_COLUMNS = (Column.YEAR, Column.TRACK, Column.DURATION)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import builtins
 import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
-
-import pytest
 
 from fmaplayer import app
 from tests.gui.fakes import FakePlayer, FakeScanner, FakeStore, sample_tracks
@@ -27,39 +23,6 @@ def test_build_wires_the_window_from_collaborators(qtbot, make_settings):
     assert parts.window.track_table_model.total_count() == len(sample_tracks())
     assert parts.window.status.notice_label.text() == "No audio output: no output device"
     parts.window.scan_controller.shutdown()
-
-
-def test_recommendations_hook_is_called_when_present(monkeypatch):
-    calls = []
-    fake = types.ModuleType(app.RECOMMENDATIONS_MODULE)
-    fake.install = lambda window, store, settings: calls.append((window, store, settings)) or "installed"
-    monkeypatch.setitem(sys.modules, app.RECOMMENDATIONS_MODULE, fake)
-    import fmaplayer.recommend
-
-    monkeypatch.setattr(fmaplayer.recommend, "integration", fake, raising=False)
-    assert app.install_recommendations("w", "s", "t") == "installed"
-    assert calls == [("w", "s", "t")]
-
-
-def test_recommendations_hook_is_skipped_when_the_module_is_missing(monkeypatch):
-    monkeypatch.setitem(sys.modules, app.RECOMMENDATIONS_MODULE, None)  # import now fails: not found
-    import fmaplayer.recommend
-
-    monkeypatch.delattr(fmaplayer.recommend, "integration", raising=False)
-    assert app.install_recommendations("w", "s", "t") is None
-
-
-def test_a_missing_dependency_inside_the_hook_is_not_hidden(monkeypatch):
-    real_import = builtins.__import__
-
-    def failing_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if name == "fmaplayer.recommend" and fromlist and "integration" in fromlist:
-            raise ModuleNotFoundError("No module named 'somedependency'", name="somedependency")
-        return real_import(name, globals, locals, fromlist, level)
-
-    monkeypatch.setattr(builtins, "__import__", failing_import)
-    with pytest.raises(ModuleNotFoundError):
-        app.install_recommendations("w", "s", "t")
 
 
 def test_gui_arguments_parse():

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from fmaplayer.recommend.embedding_runner import EmbeddingRunner
-from fmaplayer.recommend.integration import ACTION_TEXT, install
 from fmaplayer.settings import Settings
+from fmaplayer.ui.recommendations import ACTION_TEXT, install
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
 

@@ -1,0 +1,190 @@
+"""`Embedder`: audio files -> unit-norm embedding + genre / mood probabilities with the bundled model.
+
+Constructing one imports TensorFlow/Keras and loads the model: do it in a worker thread or the CLI.
+One sub-model returns (embedding layer, genre softmax, mood softmax) in a single forward pass; a track's
+vector is the mean of its slices' embeddings, L2-normalised. Slices of several tracks share batches.
+Batches are padded to fixed sizes so a track's result never depends on what it was batched with.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fmaplayer.errors import AudioDecodeError, ModelLoadError
+from fmaplayer.ml import features
+from fmaplayer.ml import manifest as manifest_mod
+
+BATCH_SIZES = (8, 16, 32, 64)  # padded batch shapes (few traced graphs, deterministic numerics)
+TRACKS_PER_CHUNK = 16
+
+
+@dataclass(frozen=True)
+class Embedding:
+    vector: np.ndarray  # float32 [D], unit norm
+    genre_probs: np.ndarray  # float32 [n_genres]
+    mood_probs: np.ndarray | None  # float32 [n_moods] or None when the model has no mood head
+    genre: str
+    mood: str | None
+
+
+def _select_device(device: str) -> str:
+    """Returns the device string for tf.device and a human label; hides GPUs when device == 'cpu'."""
+    import tensorflow as tf
+
+    if device.lower() == "cpu":
+        return "/CPU:0"
+    gpus = tf.config.list_physical_devices("GPU")
+    return "/GPU:0" if gpus else "/CPU:0"
+
+
+def _device_label(tf_device: str) -> str:
+    if tf_device.startswith("/GPU"):
+        try:
+            import tensorflow as tf
+
+            details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+            return f"GPU:0 ({details.get('device_name', 'GPU')})"
+        except Exception:  # noqa: BLE001 - the label is cosmetic
+            return "GPU:0"
+    return "CPU"
+
+
+class Embedder:
+    def __init__(
+        self, model_path: str | Path | None = None, device: str = "auto", n_slices: int | None = None
+    ):
+        self.model_path = Path(model_path) if model_path else manifest_mod.bundled_model_path()
+        self.manifest = manifest_mod.load_manifest(manifest_mod.manifest_path_for(self.model_path))
+        if not self.model_path.is_file():
+            raise ModelLoadError(f"model file not found: {self.model_path}")
+        digest = manifest_mod.sha256_of(self.model_path)
+        if digest != self.manifest["sha256"]:
+            raise ModelLoadError(
+                f"model file {self.model_path} is damaged or was replaced: sha256 "
+                f"{digest[:12]}... does not match the manifest's {self.manifest['sha256'][:12]}..."
+            )
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        try:
+            import keras
+        except ImportError as exc:
+            raise ModelLoadError(f"Keras/TensorFlow is not installed: {exc}") from exc
+        manifest_mod.check_keras_version(self.manifest, keras.__version__)
+        self._tf_device = _select_device(device) if keras.backend.backend() == "tensorflow" else "CPU"
+        self.device = _device_label(self._tf_device)
+        try:
+            with self._device_scope():
+                model = keras.saving.load_model(self.model_path, compile=False)
+                emb_name = self.manifest["embedding"]["layer"]
+                outs = [model.get_layer(emb_name).output, model.get_layer("genre").output]
+                self._has_mood = bool(self.manifest["moods"])
+                if self._has_mood:
+                    outs.append(model.get_layer("mood").output)
+                self._net = keras.Model(model.input, outs)
+        except Exception as exc:  # zip/h5/deserialisation errors from Keras
+            raise ModelLoadError(f"cannot load model {self.model_path}: {exc}") from exc
+        self.genres: list[str] = list(self.manifest["genres"])
+        self.moods: list[str] = list(self.manifest["moods"])
+        self.dim: int = int(self.manifest["embedding"]["dim"])
+        self.model_id: str = manifest_mod.model_id(self.manifest)
+        self.n_slices = int(
+            n_slices or self.manifest["input"].get("slices_per_track", features.DEFAULT_SLICES)
+        )
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-decode")
+
+    def _device_scope(self):
+        if self._tf_device == "CPU":
+            import contextlib
+
+            return contextlib.nullcontext()
+        import tensorflow as tf
+
+        return tf.device(self._tf_device)
+
+    # -- inference -------------------------------------------------------------------------------
+    def _forward(self, x: np.ndarray):
+        """Slices (n,128,128,1) -> (emb, genre, mood) numpy arrays, in padded fixed-size batches."""
+        outs = [[], [], []]
+        i = 0
+        while i < len(x):
+            rest = len(x) - i
+            size = next((b for b in BATCH_SIZES if b >= rest), BATCH_SIZES[-1])
+            chunk = x[i : i + size]
+            n = len(chunk)
+            if n < size:
+                chunk = np.concatenate([chunk, np.zeros((size - n, *chunk.shape[1:]), np.float32)])
+            with self._device_scope():
+                res = self._net.predict_on_batch(chunk)  # compiled graph, not eager layer calls
+            for k, r in enumerate(res):
+                outs[k].append(np.asarray(r)[:n])
+            i += n
+        return [np.concatenate(o) if o else None for o in outs]
+
+    def _decode(self, path) -> np.ndarray | AudioDecodeError:
+        try:
+            return features.track_slices(path, self.n_slices)
+        except AudioDecodeError as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - anything else from a broken file is a decode error
+            return AudioDecodeError(f"cannot decode {path}: {exc}")
+
+    def _embed_decoded(self, decoded: Sequence[np.ndarray | AudioDecodeError]) -> list:
+        good = [d for d in decoded if not isinstance(d, AudioDecodeError)]
+        if not good:
+            return list(decoded)
+        emb, gen, mood = self._forward(np.concatenate(good))
+        results, pos = [], 0
+        for d in decoded:
+            if isinstance(d, AudioDecodeError):
+                results.append(d)
+                continue
+            n = len(d)
+            results.append(
+                self._summarise(
+                    emb[pos : pos + n], gen[pos : pos + n], None if mood is None else mood[pos : pos + n]
+                )
+            )
+            pos += n
+        return results
+
+    def _summarise(self, emb, gen, mood) -> Embedding:
+        v = emb.astype(np.float64).mean(axis=0)
+        norm = np.linalg.norm(v)
+        # an all-zero ReLU embedding (silence) still needs a unit vector: use a fixed direction
+        v = v / norm if norm > 1e-12 else np.full_like(v, 1 / np.sqrt(len(v)))
+        gp = gen.astype(np.float64).mean(axis=0).astype(np.float32)
+        mp = None if mood is None else mood.astype(np.float64).mean(axis=0).astype(np.float32)
+        return Embedding(
+            v.astype(np.float32),
+            gp,
+            mp,
+            self.genres[int(np.argmax(gp))],
+            None if mp is None else self.moods[int(np.argmax(mp))],
+        )
+
+    def embed(self, path: str | Path) -> Embedding:
+        result = self._embed_decoded([self._decode(path)])[0]
+        if isinstance(result, AudioDecodeError):
+            raise result
+        return result
+
+    def embed_many(self, paths: Iterable[str | Path]) -> list[Embedding | AudioDecodeError]:
+        """Embeds in chunks; the next chunk is decoded in a thread while the current one runs the model."""
+        paths = list(paths)
+        chunks = [paths[i : i + TRACKS_PER_CHUNK] for i in range(0, len(paths), TRACKS_PER_CHUNK)]
+        results: list = []
+        pending = self._pool.submit(lambda c: [self._decode(p) for p in c], chunks[0]) if chunks else None
+        for k in range(len(chunks)):
+            decoded = pending.result()
+            if k + 1 < len(chunks):
+                pending = self._pool.submit(lambda c: [self._decode(p) for p in c], chunks[k + 1])
+            results.extend(self._embed_decoded(decoded))
+        return results
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from fmaplayer.errors import AudioDecodeError
+from fmaplayer.ml import features
+from tests.ml.generated_audio import noise, tone, write_audio
+
+
+def test_feature_parameters():
+    p = features.feature_params()
+    assert (p["sample_rate"], p["n_fft"], p["hop_length"], p["n_mels"], p["slice_frames"]) == (
+        22050,
+        2048,
+        512,
+        128,
+        128,
+    )
+    assert features.SLICE_SAMPLES == 127 * 512 + 2048
+    assert 2.9 < features.SLICE_SECONDS < 3.1
+
+
+def test_mel_shape_and_units():
+    y = tone(3.0)
+    m = features.mel_db(y)
+    assert m.shape == (128, 1 + (len(y) - 2048) // 512)
+    assert m.dtype == np.float32
+    assert m.min() >= -100.0 - 1e-3
+    # the 440 Hz band is far louder than the top band
+    assert m[:, 10].argmax() < 30
+
+
+def test_mel_matches_librosa():
+    import librosa
+
+    y = noise(1.0)
+    power = np.abs(librosa.stft(y, n_fft=2048, hop_length=512, center=False)) ** 2
+    mel = librosa.feature.melspectrogram(S=power, sr=22050, n_mels=128)
+    ref = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
+    assert np.allclose(features.mel_db(y), ref, atol=1e-2)
+
+
+def test_thirty_second_clip_gives_ten_slices(tmp_path):
+    path = write_audio(tmp_path / "clip.wav", noise(30.0))
+    s = features.track_slices(path)
+    assert s.shape == (10, 128, 128, 1) and s.dtype == np.float32
+
+
+def test_fifteen_second_clip_gives_five_slices(tmp_path):
+    assert features.track_slices(write_audio(tmp_path / "c.wav", noise(15.0))).shape[0] == 5
+
+
+def test_short_file_gives_one_padded_slice(tmp_path):
+    s = features.track_slices(write_audio(tmp_path / "short.wav", tone(1.0)))
+    assert s.shape == (1, 128, 128, 1)
+    assert s[0, :, -1, 0].max() == pytest.approx(-100.0)
+
+
+def test_long_file_reads_evenly_spaced_excerpts_equal_to_full_decode(tmp_path):
+    y = noise(120.0, seed=3) * np.linspace(0.1, 1.0, 120 * 22050, dtype=np.float32)
+    path = write_audio(tmp_path / "song.wav", y)
+    s = features.track_slices(path, n_slices=10)
+    assert s.shape == (10, 128, 128, 1)
+    # excerpt i is centred in the i-th tenth of the song; it equals the slice from the full decode
+    frames = len(y)
+    start = int((0.5) * frames / 10 - features.SLICE_SAMPLES / 2)
+    full = features.slices_from_audio(y[start : start + features.SLICE_SAMPLES], 1)
+    assert np.allclose(s[0], full[0], atol=1e-3)
+    assert s[-1].mean() > s[0].mean()  # louder at the end: slices really are spread over the song
+
+
+def test_resamples_other_rates(tmp_path):
+    path = write_audio(tmp_path / "44k.wav", tone(30.0, sr=44100), sr=44100)
+    assert features.track_slices(path).shape == (10, 128, 128, 1)
+
+
+def test_bad_audio_raises_decode_error(tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"this is not audio" * 100)
+    with pytest.raises(AudioDecodeError):
+        features.track_slices(bad)
+    with pytest.raises(AudioDecodeError, match="not found"):
+        features.track_slices(tmp_path / "missing.flac")
