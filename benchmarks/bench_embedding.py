@@ -10,7 +10,6 @@ Audio is generated (noise bursts over tones, written with soundfile) into a temp
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -23,6 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from benchmarks._report import write_json  # noqa: E402
 
 
 def _write_music_like(path: Path, seconds: float, seed: int) -> Path:
@@ -143,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    out = write_json(result, args.out, indent=1)
     print(f"wrote {out}")
     return 0
 

@@ -11,9 +11,7 @@ commits (`upsert` of 8-row batches), top_k(10) latency, `relevant()` latency in 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import sys
 import time
@@ -23,21 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._report import machine, write_json  # noqa: E402
 from fmaplayer.recommend.index import SimilarityIndex  # noqa: E402
 from fmaplayer.recommend.ranking import RankingMode, relevant  # noqa: E402
-
-
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "load_avg_1m": os.getloadavg()[0]}
 
 
 def rss_mb() -> float:
@@ -115,9 +101,7 @@ def main(argv=None) -> int:
               f"{r['similarity_p50_ms']:>7.2f}/{r['similarity_p99_ms']:<8.2f} "
               f"{r['similarity_genre_p50_ms']:>6.2f}/{r['similarity_genre_p99_ms']:<8.2f}")
     result = {"benchmark": "index", "machine": machine(), "rows": rows}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    out = write_json(result, args.out)
     print(f"machine: {result['machine']}\nwritten: {out}")
     return 0
 

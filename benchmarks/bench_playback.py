@@ -34,7 +34,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -47,6 +46,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from benchmarks._report import write_json  # noqa: E402
 
 CPU_LOAD_CODE = (
     "import numpy as np\n"
@@ -298,9 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_request": args.latency or "app default (0.2 s)",
         "results": results,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
+    out = write_json(report, args.out)
     print(f"written {out}")
     return 0
 

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.bench_index import machine  # noqa: E402
+from benchmarks._report import machine, write_json  # noqa: E402
 
 SR = 22050
 
@@ -199,9 +198,7 @@ def main(argv=None) -> int:
                 print(f"{key:>14} {s['n']:>6} {s['p50_ms']:>7.2f} {s['p99_ms']:>7.2f} {s['max_ms']:>7.2f}")
     result = {"benchmark": "scan_embed", "machine": machine(), "track_seconds": args.seconds,
               "throughput": throughput, "ui_stall": ui}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    out = write_json(result, args.out)
     print(f"machine: {result['machine']}\nwritten: {out}")
     return 0
 

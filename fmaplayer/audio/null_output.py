@@ -11,39 +11,26 @@ import time
 
 import numpy as np
 
-from fmaplayer.audio.output import CLOSED, RUNNING, STOPPED, RenderCallback
+from fmaplayer.audio.output import RUNNING, OutputBase, RenderCallback
 
 
-class NullOutput:
+class NullOutput(OutputBase):
     name = "null"
 
     def __init__(self, realtime: bool = True, speed: float = 1.0, blocksize: int = 1024,
                  samplerate: int = 44100) -> None:
-        self.unavailable_reason: str | None = None
+        super().__init__(default_samplerate=samplerate)
         self.realtime = realtime
         self.speed = float(speed)  # >1 plays faster than real time while still paced
         self.blocksize = int(blocksize)
-        self._default_samplerate = int(samplerate)
-        self._state = CLOSED
         self._samplerate = 0
         self._channels = 0
-        self._callback: RenderCallback | None = None
         self._block: np.ndarray | None = None
         self._thread: threading.Thread | None = None
         self._running = False
-        self._callbacks = 0
-        self._underflows = 0
         self.frames_rendered = 0
 
     # ---- properties of the interface ------------------------------------------------------------------
-    @property
-    def state(self) -> str:
-        return self._state
-
-    @property
-    def default_samplerate(self) -> int:
-        return self._default_samplerate
-
     @property
     def samplerate(self) -> int:
         return self._samplerate
@@ -56,47 +43,26 @@ class NullOutput:
     def latency(self) -> float:
         return self.blocksize / self._samplerate if self._samplerate else 0.0
 
-    @property
-    def callback_count(self) -> int:
-        return self._callbacks
-
-    @property
-    def underflow_count(self) -> int:
-        return self._underflows
-
-    # ---- state machine ---------------------------------------------------------------------------------
-    def open(self, samplerate: int, channels: int, callback: RenderCallback) -> None:
-        if self._state != CLOSED:
-            raise RuntimeError(f"open() on an output that is {self._state}")
+    # ---- transitions (OutputBase runs the state machine) -------------------------------------------------
+    def _open_stream(self, samplerate: int, channels: int, callback: RenderCallback) -> None:
         if samplerate <= 0 or channels <= 0:
             raise ValueError("samplerate and channels must be positive")
         self._samplerate, self._channels, self._callback = int(samplerate), int(channels), callback
         self._block = np.zeros((self.blocksize, self._channels), dtype=np.float32)
-        self._state = STOPPED
 
-    def start(self) -> None:
-        if self._state == CLOSED:
-            raise RuntimeError("start() on a closed output")
-        if self._state == RUNNING:
-            return
+    def _start_stream(self) -> None:
         self._running = True
         self._thread = threading.Thread(target=self._pump, name="fmaplayer-null-output", daemon=True)
-        self._state = RUNNING
+        self._state = RUNNING  # before the thread runs: a callback that stops the output sees it running
         self._thread.start()
 
-    def stop(self) -> None:
-        if self._state != RUNNING:
-            return
+    def _stop_stream(self) -> None:
         self._running = False
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._thread = None
-        self._state = STOPPED
 
-    def close(self) -> None:
-        self.stop()
-        self._state = CLOSED
-        self._callback = None
+    def _close_stream(self) -> None:
         self._samplerate = self._channels = 0
 
     # ---- the "device" thread ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ returns, the callback is not called again. ``stop()`` and ``close()`` are idempo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
@@ -56,6 +57,88 @@ class OutputBackend(Protocol):
     def stop(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class OutputBase:
+    """The state machine, counters and properties that every backend shares.
+
+    A backend implements the transitions' device work in ``_open_stream``, ``_start_stream``,
+    ``_stop_stream`` and ``_close_stream``; the checks and state changes around them live here. Control
+    calls run under ``self._lock``: a no-op context unless the backend sets a real lock (the real-time
+    callback never takes it).
+    """
+
+    name = "base"
+    _lock: contextlib.AbstractContextManager = contextlib.nullcontext()  # a reusable no-op context
+
+    def __init__(self, default_samplerate: int) -> None:
+        self.unavailable_reason: str | None = None
+        self._default_samplerate = int(default_samplerate)
+        self._state = CLOSED
+        self._callback: RenderCallback | None = None
+        self._callbacks = 0
+        self._underflows = 0
+
+    # ---- properties of the interface ------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def default_samplerate(self) -> int:
+        return self._default_samplerate
+
+    @property
+    def callback_count(self) -> int:
+        return self._callbacks
+
+    @property
+    def underflow_count(self) -> int:
+        return self._underflows
+
+    # ---- state machine ---------------------------------------------------------------------------------
+    def open(self, samplerate: int, channels: int, callback: RenderCallback) -> None:
+        with self._lock:
+            if self._state != CLOSED:
+                raise RuntimeError(f"open() on an output that is {self._state}")
+            self._open_stream(samplerate, channels, callback)
+            self._state = STOPPED
+
+    def start(self) -> None:
+        with self._lock:
+            if self._state == CLOSED:
+                raise RuntimeError("start() on a closed output")
+            if self._state == RUNNING:
+                return
+            self._start_stream()
+            self._state = RUNNING
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._state != RUNNING:
+                return
+            self._stop_stream()
+            self._state = STOPPED
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            self._close_stream()
+            self._callback = None
+            self._state = CLOSED
+
+    # ---- what each backend does at the transitions -----------------------------------------------------
+    def _open_stream(self, samplerate: int, channels: int, callback: RenderCallback) -> None:
+        raise NotImplementedError
+
+    def _start_stream(self) -> None:
+        raise NotImplementedError
+
+    def _stop_stream(self) -> None:
+        raise NotImplementedError
+
+    def _close_stream(self) -> None:
+        raise NotImplementedError
 
 
 def portaudio_unavailable_reason() -> str | None:

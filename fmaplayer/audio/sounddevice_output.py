@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from fmaplayer.audio.output import CLOSED, RUNNING, STOPPED, RenderCallback
+from fmaplayer.audio.output import OutputBase, RenderCallback
 from fmaplayer.errors import OutputUnavailableError
 
 # A music player needs no low latency (pause/stop abort the stream at once), and a deep device buffer rides
@@ -17,38 +17,25 @@ from fmaplayer.errors import OutputUnavailableError
 DEFAULT_LATENCY_S = 0.2
 
 
-class SoundDeviceOutput:
+class SoundDeviceOutput(OutputBase):
     name = "sounddevice"
 
     def __init__(self, device: int | str | None = None, latency: str | float = DEFAULT_LATENCY_S,
                  blocksize: int = 0) -> None:
         import sounddevice as sd  # raises OSError without PortAudio: create_output checks first
 
-        self._sd = sd
-        self.unavailable_reason: str | None = None
-        self.device = device
-        self._latency_request = latency
-        self.blocksize = blocksize
-        self._stream = None
-        self._state = CLOSED
-        self._callback: RenderCallback | None = None
-        self._callbacks = 0
-        self._underflows = 0
-        self._lock = threading.Lock()  # serialises control calls only; never taken in the callback
         try:
             info = sd.query_devices(device, kind="output")
         except Exception as exc:  # noqa: BLE001
             raise OutputUnavailableError(f"no output device ({exc})") from exc
+        super().__init__(default_samplerate=int(info["default_samplerate"]) or 48000)
+        self._sd = sd
+        self.device = device
+        self._latency_request = latency
+        self.blocksize = blocksize
+        self._stream = None
+        self._lock = threading.Lock()  # serialises control calls only; never taken in the callback
         self.device_name = str(info["name"])
-        self._default_samplerate = int(info["default_samplerate"]) or 48000
-
-    @property
-    def state(self) -> str:
-        return self._state
-
-    @property
-    def default_samplerate(self) -> int:
-        return self._default_samplerate
 
     @property
     def samplerate(self) -> int:
@@ -62,14 +49,6 @@ class SoundDeviceOutput:
     def latency(self) -> float:
         return float(self._stream.latency) if self._stream is not None else 0.0
 
-    @property
-    def callback_count(self) -> int:
-        return self._callbacks
-
-    @property
-    def underflow_count(self) -> int:
-        return self._underflows
-
     def _pa_callback(self, outdata, frames, time_info, status) -> None:
         # Real-time thread: counters, one flag check, then copy. Nothing here allocates sample buffers.
         self._callbacks += 1
@@ -77,50 +56,33 @@ class SoundDeviceOutput:
             self._underflows += 1
         self._callback(outdata)
 
-    def open(self, samplerate: int, channels: int, callback: RenderCallback) -> None:
-        with self._lock:
-            if self._state != CLOSED:
-                raise RuntimeError(f"open() on an output that is {self._state}")
-            self._callback = callback
-            try:
-                self._stream = self._sd.OutputStream(
-                    samplerate=samplerate, channels=channels, dtype="float32", device=self.device,
-                    latency=self._latency_request, blocksize=self.blocksize, callback=self._pa_callback)
-            except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError
-                self._callback = None
-                raise OutputUnavailableError(f"cannot open {self.device_name!r}: {exc}") from exc
-            self._state = STOPPED
-
-    def start(self) -> None:
-        with self._lock:
-            if self._state == CLOSED:
-                raise RuntimeError("start() on a closed output")
-            if self._state == RUNNING:
-                return
-            try:
-                self._stream.start()
-            except Exception as exc:  # noqa: BLE001
-                raise OutputUnavailableError(f"cannot start {self.device_name!r}: {exc}") from exc
-            self._state = RUNNING
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._state != RUNNING:
-                return
-            try:
-                self._stream.abort()  # drop what is queued: pause/stop must be immediate
-            except Exception:  # noqa: BLE001 - a vanished device: the stream is gone anyway
-                pass
-            self._state = STOPPED
-
-    def close(self) -> None:
-        self.stop()
-        with self._lock:
-            if self._stream is not None:
-                try:
-                    self._stream.close()
-                except Exception:  # noqa: BLE001
-                    pass
-            self._stream = None
+    # ---- transitions (OutputBase runs the state machine, under self._lock) ---------------------------------
+    def _open_stream(self, samplerate: int, channels: int, callback: RenderCallback) -> None:
+        self._callback = callback
+        try:
+            self._stream = self._sd.OutputStream(
+                samplerate=samplerate, channels=channels, dtype="float32", device=self.device,
+                latency=self._latency_request, blocksize=self.blocksize, callback=self._pa_callback)
+        except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError
             self._callback = None
-            self._state = CLOSED
+            raise OutputUnavailableError(f"cannot open {self.device_name!r}: {exc}") from exc
+
+    def _start_stream(self) -> None:
+        try:
+            self._stream.start()
+        except Exception as exc:  # noqa: BLE001
+            raise OutputUnavailableError(f"cannot start {self.device_name!r}: {exc}") from exc
+
+    def _stop_stream(self) -> None:
+        try:
+            self._stream.abort()  # drop what is queued: pause/stop must be immediate
+        except Exception:  # noqa: BLE001 - a vanished device: the stream is gone anyway
+            pass
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._stream = None
