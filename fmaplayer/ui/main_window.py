@@ -174,8 +174,8 @@ class MainWindow(QMainWindow):
         self.view_menu.insertAction(self._view_menu_docks_end, dock.toggleViewAction())
 
     def status_area_add(self, widget: QWidget, stretch: int = 0) -> None:
-        """Put a widget in the status bar's permanent area (left of the track count)."""
-        self.status.insertPermanentWidget(0, widget, stretch)
+        """Put a widget at the right end of the status bar's permanent area."""
+        self.status.addPermanentWidget(widget, stretch)
 
     def selected_tracks(self) -> list[Any]:
         return self.track_table_model.tracks_at_rows(self.library_view.selected_rows())

@@ -160,11 +160,11 @@ class RecommendationsIntegration(QObject):
         self._stopped = False
 
         self.panel = RelevantPanel(window)
-        _add_dock(window, self.panel)
+        window.add_dock(self.panel)
         self.panel.hide()
         self._panel_sized = False
         self.status = AnalysisStatusWidget()
-        _status_area_add(window, self.status)
+        window.status_area_add(self.status)
 
         hint = bundled_model_id if embedder_factory is default_embedder_factory else None
         self.worker = EmbeddingWorker(store, embedder_factory, device=settings.compute_device,
@@ -315,17 +315,3 @@ def install(window, store, settings, embedder_factory: EmbedderFactory = default
     integration = RecommendationsIntegration(window, store, settings, embedder_factory, **kwargs)
     window._recommendations = integration     # keeps the Python wrapper alive with the window
     return integration
-
-
-def _add_dock(window, dock) -> None:
-    if hasattr(window, "add_dock"):
-        window.add_dock(dock)
-    else:
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-
-
-def _status_area_add(window, widget) -> None:
-    if hasattr(window, "status_area_add"):
-        window.status_area_add(widget)
-    else:
-        window.statusBar().addPermanentWidget(widget)
