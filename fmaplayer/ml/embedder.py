@@ -4,6 +4,10 @@ Constructing one imports TensorFlow/Keras and loads the model: do it in a worker
 One sub-model returns (embedding layer, genre softmax, mood softmax) in a single forward pass; a track's
 vector is the mean of its slices' embeddings, L2-normalised. Slices of several tracks share batches.
 Batches are padded to fixed sizes so a track's result never depends on what it was batched with.
+
+`embed_many` alternates two phases that each use every core: decode a chunk of tracks on a thread per
+core, then run the chunk's forward pass (TensorFlow's own threads). Overlapping the phases instead
+over-subscribes a small CPU: on 2 cores it was 15-35 % slower (see benchmarks/bench_embedding.py).
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ class Embedder:
         self.n_slices = int(
             n_slices or self.manifest["input"].get("slices_per_track", features.DEFAULT_SLICES)
         )
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-decode")
+        self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="embed-decode")
 
     def _device_scope(self):
         if self._tf_device == "CPU":
@@ -174,15 +178,11 @@ class Embedder:
         return result
 
     def embed_many(self, paths: Iterable[str | Path]) -> list[Embedding | AudioDecodeError]:
-        """Embeds in chunks; the next chunk is decoded in a thread while the current one runs the model."""
+        """Embeds in chunks: each chunk is decoded on all cores, then run through the model."""
         paths = list(paths)
-        chunks = [paths[i : i + TRACKS_PER_CHUNK] for i in range(0, len(paths), TRACKS_PER_CHUNK)]
         results: list = []
-        pending = self._pool.submit(lambda c: [self._decode(p) for p in c], chunks[0]) if chunks else None
-        for k in range(len(chunks)):
-            decoded = pending.result()
-            if k + 1 < len(chunks):
-                pending = self._pool.submit(lambda c: [self._decode(p) for p in c], chunks[k + 1])
+        for i in range(0, len(paths), TRACKS_PER_CHUNK):
+            decoded = list(self._pool.map(self._decode, paths[i : i + TRACKS_PER_CHUNK]))
             results.extend(self._embed_decoded(decoded))
         return results
 

@@ -33,7 +33,7 @@ AMIN = 1e-10  # power floor: silence maps to -100 dB
 WHOLE_DECODE_FACTOR = 1.6
 SEEK_LEAD_IN = 4096  # native-rate samples decoded and dropped before each excerpt (about 4 MP3 frames)
 
-_MEL_BASIS: np.ndarray | None = None
+_MEL_BASIS = None  # scipy.sparse CSR array, built on first use
 
 
 def feature_params() -> dict:
@@ -58,12 +58,16 @@ def feature_params() -> dict:
     }
 
 
-def _mel_basis() -> np.ndarray:
+def _mel_basis():
+    """librosa's Slaney mel filters as a sparse matrix: 2,018 of its 131,200 weights are non-zero, so the
+    sparse product is about 6x faster than the dense one and needs no (multi-threaded) BLAS call."""
     global _MEL_BASIS
     if _MEL_BASIS is None:
         import librosa
+        import scipy.sparse
 
-        _MEL_BASIS = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
+        dense = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
+        _MEL_BASIS = scipy.sparse.csr_array(dense)
     return _MEL_BASIS
 
 
@@ -118,7 +122,14 @@ def slices_from_audio(y: np.ndarray, n_slices: int | None = None) -> np.ndarray:
 
 
 def _to_mono(data: np.ndarray) -> np.ndarray:
-    return data.mean(axis=1) if data.ndim == 2 else data
+    if data.ndim == 1:
+        return data
+    # Channel columns added one by one: numpy's mean over the short channel axis is about 20x slower,
+    # and a BLAS mat-vec would start BLAS threads that fight the decode threads on a small CPU.
+    mono = data[:, 0].copy()
+    for c in range(1, data.shape[1]):
+        mono += data[:, c]
+    return mono / data.shape[1] if data.shape[1] > 1 else mono
 
 
 def _resample(y: np.ndarray, sr: int) -> np.ndarray:

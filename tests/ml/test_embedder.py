@@ -55,6 +55,18 @@ def test_embed_many_batches_tracks_and_reports_bad_files_in_place(embedder, tmp_
         embedder.embed(bad)
 
 
+def test_embed_many_keeps_order_across_chunks(embedder, tmp_path, monkeypatch):
+    from fmaplayer.ml import embedder as embedder_mod
+
+    monkeypatch.setattr(embedder_mod, "TRACKS_PER_CHUNK", 2)  # 5 tracks -> chunks of 2, 2, 1
+    sounds = [noise(4.0, seed=1), tone(4.0, 220.0), noise(4.0, seed=2), tone(4.0, 1760.0), tone(4.0, 440.0)]
+    paths = [write_audio(tmp_path / f"c{i}.wav", y) for i, y in enumerate(sounds)]
+    many = embedder.embed_many(paths)
+    for path, result in zip(paths, many, strict=True):
+        assert np.allclose(result.vector, embedder.embed(path).vector, atol=1e-5)
+    assert not np.allclose(many[0].vector, many[1].vector, atol=1e-3)
+
+
 def _copy_model(tmp_path):
     src = manifest.bundled_model_path()
     dst = tmp_path / "m.keras"

@@ -73,6 +73,13 @@ def test_resamples_other_rates(tmp_path):
     assert features.track_slices(path).shape == (10, 128, 128, 1)
 
 
+def test_stereo_is_downmixed_to_the_mean_of_its_channels(tmp_path):
+    left, right = noise(30.0, seed=1), 0.5 * tone(30.0)
+    stereo = write_audio(tmp_path / "stereo.wav", np.stack([left, right], axis=1))
+    mono = write_audio(tmp_path / "mono.wav", (left + right) / 2)
+    assert np.allclose(features.track_slices(stereo), features.track_slices(mono), atol=1e-3)
+
+
 def test_bad_audio_raises_decode_error(tmp_path):
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"this is not audio" * 100)
