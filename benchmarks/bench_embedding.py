@@ -45,6 +45,11 @@ def _write_music_like(path: Path, seconds: float, seed: int, sr: int = 22050, ch
     return path
 
 
+def _cpu_seconds() -> float:
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -58,10 +63,12 @@ def _measure(embedder, paths, label, reps):
     assert not any(isinstance(r, Exception) for r in results), results
     # steady state (what a library scan sees): graphs traced, allocator and file cache warm
     passes = []
+    cpu0 = _cpu_seconds()
     for _ in range(reps):
         t0 = time.perf_counter()
         embedder.embed_many(paths)
         passes.append(time.perf_counter() - t0)
+    cpu_percent = 100 * (_cpu_seconds() - cpu0) / sum(passes)
     total = float(np.median(passes))
     # breakdown, run sequentially: decode + mel, then the forward pass alone
     t0 = time.perf_counter()
@@ -81,6 +88,7 @@ def _measure(embedder, paths, label, reps):
         "tracks_per_s": round(n / total, 2),
         "tracks_per_s_min_max": [round(n / max(passes), 2), round(n / min(passes), 2)],
         "reps": reps,
+        "cpu_percent": round(cpu_percent),  # process CPU time / wall time (200 = both of 2 cores busy)
         "slices_per_s": round(len(x) / total, 1),
         "decode_mel_s_per_track": round(decode / n, 4),
         "inference_s_per_track": round(infer / n, 4),
@@ -146,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "tracks/s (median)",
         "min-max",
         "first pass",
+        "CPU %",
         "slices/s",
         "decode+mel s/track",
         "infer s/track",
@@ -161,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                     r["tracks_per_s"],
                     "-".join(map(str, r["tracks_per_s_min_max"])),
                     r["first_pass_tracks_per_s"],
+                    r["cpu_percent"],
                     r["slices_per_s"],
                     r["decode_mel_s_per_track"],
                     r["inference_s_per_track"],

@@ -7,7 +7,7 @@ Batches are padded to fixed sizes so a track's result never depends on what it w
 
 `embed_many` alternates two phases that each use every core: decode a chunk of tracks on a thread per
 core, then run the chunk's forward pass (TensorFlow's own threads). Overlapping the phases instead
-over-subscribes a small CPU: on 2 cores it was 15-35 % slower (see benchmarks/bench_embedding.py).
+over-subscribes a small CPU: on 2 cores it was 14-37 % slower (see benchmarks/bench_embedding.py).
 """
 
 from __future__ import annotations
