@@ -88,6 +88,7 @@ def evaluate_model(source, items, mels, timing_paths):
         "label": label,
         "source": str(source),
         "parameters": int(model.count_params()),
+        "embedding_dim": int(emb.shape[1]),
         "genres": genres,
         "moods": moods,
     }

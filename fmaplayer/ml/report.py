@@ -163,7 +163,7 @@ def write_report(results: dict, out: Path, notes: str | None = None) -> None:
     ]
     for m in results["models"]:
         lines.append(
-            f"| {m['label']} (32-d embedding) | {_f(_rec(m, 'genre', 5))} | "
+            f"| {m['label']} ({m.get('embedding_dim', 32)}-d embedding) | {_f(_rec(m, 'genre', 5))} | "
             f"{_f(_rec(m, 'genre', 10))}{_ci(m, 'genre', 10)} | "
             f"{_f(_rec(m, 'quadrant', 5))} | {_f(_rec(m, 'quadrant', 10))} | {_f(m['seconds_per_track'])} |"
         )
