@@ -122,14 +122,14 @@ def slices_from_audio(y: np.ndarray, n_slices: int | None = None) -> np.ndarray:
 
 
 def _to_mono(data: np.ndarray) -> np.ndarray:
-    if data.ndim == 1:
-        return data
+    if data.ndim == 1 or data.shape[1] == 1:
+        return data.reshape(-1)
     # Channel columns added one by one: numpy's mean over the short channel axis is about 20x slower,
     # and a BLAS mat-vec would start BLAS threads that fight the decode threads on a small CPU.
-    mono = data[:, 0].copy()
-    for c in range(1, data.shape[1]):
+    mono = data[:, 0] + data[:, 1]
+    for c in range(2, data.shape[1]):
         mono += data[:, c]
-    return mono / data.shape[1] if data.shape[1] > 1 else mono
+    return mono / data.shape[1]
 
 
 def _resample(y: np.ndarray, sr: int) -> np.ndarray:
