@@ -41,9 +41,11 @@ def _plots(results: dict, out: Path) -> list[str]:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         for m in runs:
             ep = [h["epoch"] for h in m["history"]]
-            axes[0].plot(ep, [h.get("loss") for h in m["history"]], "--", label=f"{m['label']} train")
-            axes[0].plot(ep, [h.get("val_loss") for h in m["history"]], label=f"{m['label']} val")
-            axes[1].plot(ep, [h.get("val_genre_accuracy") for h in m["history"]], label=m["label"])
+            hist, name = m["history"], m["label"]
+            (line,) = axes[0].plot(ep, [h.get("val_loss") for h in hist], label=f"{name} val")
+            colour = line.get_color()  # one colour per model: solid validation, dashed training
+            axes[0].plot(ep, [h.get("loss") for h in hist], "--", color=colour, label=f"{name} train")
+            axes[1].plot(ep, [h.get("val_genre_accuracy") for h in hist], color=colour, label=name)
         axes[0].set(title="loss: genre + 0.5 mood (train: class-weighted, augmented)", xlabel="epoch")
         axes[1].set(title="validation genre accuracy (slices)", xlabel="epoch")
         axes[0].legend(fontsize=7)
