@@ -52,7 +52,8 @@ def _load(source: str):
         cfg = json.loads((p / "config.json").read_text())
         state = json.loads((p / "state.json").read_text())
         model = keras.saving.load_model(p / "best.keras", compile=False)
-        return cfg["arch"], model, cfg["genres"], cfg["moods"], state, cfg
+        label = cfg["arch"] if cfg["moods"] else f"{cfg['arch']}_genre_only"  # the mood-head ablation
+        return label, model, cfg["genres"], cfg["moods"], state, cfg
     from fmaplayer.ml.manifest import load_manifest
 
     man = load_manifest(p)
