@@ -18,17 +18,24 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_split_regenerated_from_the_seed_is_the_one_the_bundled_model_was_trained_on():
-    trained = json.loads(manifest.manifest_path_for(manifest.bundled_model_path()).read_text())["training"]
+SEED = 20261122  # the seed in the bundled model's manifest
+
+
+@pytest.fixture(scope="module")
+def items_and_split():
     items = datasets.load_dataset(SHARED_DATA)
-    split = datasets.artist_split(items, seed=20261122)
-    assert "seed 20261122" in trained["split"]
+    return items, datasets.artist_split(items, seed=SEED)
+
+
+def test_split_regenerated_from_the_seed_is_the_one_the_bundled_model_was_trained_on(items_and_split):
+    trained = json.loads(manifest.manifest_path_for(manifest.bundled_model_path()).read_text())["training"]
+    items, split = items_and_split
+    assert f"seed {SEED}" in trained["split"]
     assert datasets.summary(items, split) == trained["summary"]
 
 
-def test_no_artist_is_in_two_parts_of_the_split():
-    items = datasets.load_dataset(SHARED_DATA)
-    split = datasets.artist_split(items, seed=20261122)
+def test_no_artist_is_in_two_parts_of_the_split(items_and_split):
+    items, split = items_and_split
     parts_of = defaultdict(set)
     for it in items:
         if it.artist:
