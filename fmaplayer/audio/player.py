@@ -3,6 +3,10 @@
 Threads: the Player lives on the thread that created it (normally the main thread) and emits every signal
 from there. The audio callback and the decoder thread never emit signals; a QTimer (~10 Hz) polls the
 pipeline's atomic counters for the position, the end of a track and decoding failures.
+
+Which track comes next is the business of a play order (`play_order.py`): the player asks it on explicit
+moves (Next, Previous, a skipped unplayable file) and implicit ones (a track played to its end), and tells
+it where playback went. Shuffle and repeat only swap the order; the queue itself is never reordered.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from fmaplayer.audio.null_output import NullOutput
 from fmaplayer.audio.output import CLOSED, OutputBackend, create_output
 from fmaplayer.audio.pipeline import TrackPipeline
+from fmaplayer.audio.play_order import REPEAT_MODES, Order, make_order
 from fmaplayer.audio.play_queue import PlayQueue
 from fmaplayer.errors import AudioDecodeError, OutputUnavailableError
 
@@ -29,6 +34,9 @@ class Player(QObject):
     errorOccurred = Signal(str)
     queueExhausted = Signal()
     volumeChanged = Signal(float)
+    mutedChanged = Signal(bool)
+    shuffleChanged = Signal(bool)
+    repeatChanged = Signal(str)
 
     def __init__(self, output: OutputBackend | None = None, queue: PlayQueue | None = None,
                  parent: QObject | None = None, poll_interval_ms: int = 100,
@@ -43,6 +51,9 @@ class Player(QObject):
         self._track = None
         self._state = STOPPED
         self._volume = 1.0  # read by the audio callback: a float store is atomic
+        self._muted = False
+        self._gain = 1.0  # what the callback applies: 0 while muted, else the volume
+        self._order: Order = make_order()
         self._last_position = -1.0
         self._timer = QTimer(self)
         self._timer.setInterval(poll_interval_ms)
@@ -73,15 +84,67 @@ class Player(QObject):
     def volume(self) -> float:
         return self._volume
 
+    def muted(self) -> bool:
+        return self._muted
+
+    def shuffle(self) -> bool:
+        return self._order.shuffled
+
+    def repeat(self) -> str:
+        return self._order.repeat
+
+    @property
+    def order(self) -> Order:
+        return self._order
+
     # ---- commands --------------------------------------------------------------------------------------
     def play_tracks(self, tracks: list, start_index: int = 0) -> None:
         tracks = list(tracks)
         self._close_pipeline()
         self.queue.replace(tracks)
+        self._order.reset()
         if tracks:
             self._play_from(max(0, min(start_index, len(tracks) - 1)))
         else:
             self._to_stopped(track_gone=True)
+
+    def play_index(self, index: int) -> None:
+        """Play the queue's item at ``index`` (the user picked it in the queue)."""
+        if 0 <= index < len(self.queue):
+            self._play_from(index)
+
+    def cue(self, tracks: list, index: int, position: float = 0.0) -> bool:
+        """Queue ``tracks`` and stand paused at ``position`` of ``tracks[index]`` (restore on start).
+
+        Nothing is heard until play(). False (stopped, queue kept) when that track cannot be opened.
+        """
+        tracks = list(tracks)
+        self._close_pipeline()
+        self.queue.replace(tracks)
+        self._order.reset()
+        if not 0 <= index < len(tracks):
+            self._to_stopped(track_gone=True)
+            return False
+        self._ensure_output()
+        track = tracks[index]
+        try:
+            pipeline = TrackPipeline(track.path, self._output.samplerate, self._channels,
+                                     self._buffer_seconds, start_seconds=max(0.0, float(position)))
+        except AudioDecodeError as exc:
+            self.errorOccurred.emit(str(exc))
+            self._to_stopped(track_gone=True)
+            return False
+        pipeline.start()
+        self._pipeline = pipeline
+        self._track = track
+        self.queue.set_current(index)
+        self._order.moved_to(self.queue.items(), index)
+        self._last_position = -1.0
+        self.trackChanged.emit(track)
+        self.durationChanged.emit(pipeline.duration)
+        self._set_state(PAUSED)
+        self._emit_position(force=True)
+        return True
 
     def play(self) -> None:
         if self._state == PLAYING:
@@ -118,19 +181,52 @@ class Player(QObject):
         volume = min(1.0, max(0.0, float(volume)))
         if volume != self._volume:
             self._volume = volume
+            self._gain = 0.0 if self._muted else volume
             self.volumeChanged.emit(volume)
 
+    def set_muted(self, muted: bool) -> None:
+        muted = bool(muted)
+        if muted != self._muted:
+            self._muted = muted
+            self._gain = 0.0 if muted else self._volume
+            self.mutedChanged.emit(muted)
+
+    def toggle_muted(self) -> None:
+        self.set_muted(not self._muted)
+
+    def set_shuffle(self, shuffle: bool) -> None:
+        if bool(shuffle) != self._order.shuffled:
+            self._set_order(bool(shuffle), self._order.repeat)
+            self.shuffleChanged.emit(bool(shuffle))
+
+    def set_repeat(self, mode: str) -> None:
+        if mode not in REPEAT_MODES:
+            raise ValueError(f"unknown repeat mode {mode!r}")
+        if mode != self._order.repeat:
+            self._set_order(self._order.shuffled, mode)
+            self.repeatChanged.emit(mode)
+
+    def set_order(self, order: Order) -> None:
+        """Use a ready-made order (tests pass a seeded shuffle)."""
+        shuffled, repeat = self._order.shuffled, self._order.repeat
+        self._order = order
+        order.moved_to(self.queue.items(), self.queue.current_index)
+        if order.shuffled != shuffled:
+            self.shuffleChanged.emit(order.shuffled)
+        if order.repeat != repeat:
+            self.repeatChanged.emit(order.repeat)
+
     def next(self) -> None:
-        if self.queue.has_next():
-            self._play_from(self.queue.current_index + 1)
-        else:
-            self._queue_ran_out()
+        """Explicit Next: breaks out of "repeat one"."""
+        self._advance(explicit=True)
 
     def previous(self) -> None:
         if self._pipeline is not None and self.position() > RESTART_THRESHOLD_S:
             self.seek(0.0)
-        elif self.queue.current_index > 0:
-            self._play_from(self.queue.current_index - 1)
+            return
+        index = self._order.previous(self.queue.items(), self.queue.current_index)
+        if index is not None:
+            self._play_from(index, skip_unplayable=False)
         elif self._pipeline is not None:
             self.seek(0.0)
 
@@ -146,7 +242,7 @@ class Player(QObject):
         if pipeline is None:
             out.fill(0.0)
         else:
-            pipeline.render(out, self._volume)
+            pipeline.render(out, self._gain)
 
     def _ensure_output(self) -> None:
         if self._output.state != CLOSED:
@@ -160,23 +256,39 @@ class Player(QObject):
             self._output.unavailable_reason = str(exc)
             self._output.open(self._output.default_samplerate, self._channels, self._render)
 
-    def _play_from(self, index: int) -> None:
-        """Play the first playable track from ``index`` on; unplayable ones are reported and skipped."""
+    def _set_order(self, shuffle: bool, repeat: str) -> None:
+        self._order = make_order(shuffle, repeat)
+        self._order.moved_to(self.queue.items(), self.queue.current_index)
+
+    def _advance(self, explicit: bool) -> None:
+        index = self._order.next(self.queue.items(), self.queue.current_index, explicit)
+        if index is not None:
+            self._play_from(index)
+        else:
+            self._queue_ran_out()
+
+    def _play_from(self, index: int | None, skip_unplayable: bool = True) -> None:
+        """Play ``index``; unplayable tracks are reported and skipped in the play order's direction."""
         self._ensure_output()
         asked_continuation = False
+        attempts = 0
         while True:
-            while 0 <= index < len(self.queue):
+            while index is not None and 0 <= index < len(self.queue) and attempts <= len(self.queue):
+                attempts += 1
                 track = self.queue[index]
                 try:
                     pipeline = TrackPipeline(track.path, self._output.samplerate, self._channels,
                                              self._buffer_seconds)
                 except AudioDecodeError as exc:
                     self.errorOccurred.emit(str(exc))
-                    index += 1
+                    if not skip_unplayable:
+                        return  # Previous onto a file gone bad: say so, stay where we are
+                    self._order.moved_to(self.queue.items(), index)  # visited: shuffle will not pick it again
+                    index = self._order.next(self.queue.items(), index, True)
                     continue
                 self._switch_to(pipeline, track, index)
                 return
-            if asked_continuation:
+            if asked_continuation or attempts > len(self.queue):
                 break
             asked_continuation = True
             index = len(self.queue)
@@ -194,6 +306,7 @@ class Player(QObject):
             old.close()
         self._track = track
         self.queue.set_current(index)
+        self._order.moved_to(self.queue.items(), index)
         self._last_position = -1.0
         self.trackChanged.emit(track)
         self.durationChanged.emit(pipeline.duration)
@@ -243,7 +356,7 @@ class Player(QObject):
         if pipeline.finished():
             if pipeline.error is not None:
                 self.errorOccurred.emit(str(pipeline.error))
-            self.next()
+            self._advance(explicit=False)  # implicit: "repeat one" plays it again
 
     def _emit_position(self, force: bool = False) -> None:
         pos = self.position()
