@@ -20,6 +20,7 @@ APPLICATION = "fmaplayer"
 
 RANKING_MODES = ("similarity", "similarity_genre")
 COMPUTE_DEVICES = ("auto", "cpu")
+REPEAT_MODES = ("off", "all", "one")  # fmaplayer.audio.play_order's modes
 
 
 def default_music_folders() -> list[str]:
@@ -45,10 +46,13 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("ranking_mode", str, lambda: "similarity", choices=RANKING_MODES),
         SettingSpec("compute_device", str, lambda: "auto", choices=COMPUTE_DEVICES),
         SettingSpec("continue_with_similar", bool, lambda: False),
+        SettingSpec("shuffle", bool, lambda: False),
+        SettingSpec("repeat", str, lambda: "off", choices=REPEAT_MODES),
     )
 }
 
 _LAYOUT_GROUP = "layout/"
+_STATE_GROUP = "state/"
 
 
 def _coerce(spec: SettingSpec, raw: Any) -> Any:
@@ -158,6 +162,22 @@ class Settings(QObject):
     def continue_with_similar(self, enabled: bool) -> None:
         self.set("continue_with_similar", enabled)
 
+    @property
+    def shuffle(self) -> bool:
+        return self.get("shuffle")
+
+    @shuffle.setter
+    def shuffle(self, enabled: bool) -> None:
+        self.set("shuffle", enabled)
+
+    @property
+    def repeat(self) -> str:
+        return self.get("repeat")
+
+    @repeat.setter
+    def repeat(self, mode: str) -> None:
+        self.set("repeat", mode)
+
     def add_music_folder(self, folder: str) -> bool:
         """Add a folder; returns False when it was already there."""
         folders = self.music_folders
@@ -178,3 +198,12 @@ class Settings(QObject):
         if isinstance(value, bytes) and value:
             return QByteArray(value)
         return None
+
+    # Session state (the queue and where playback stood): opaque text the app writes on quit, not a setting.
+    def save_state(self, name: str, text: str) -> None:
+        self._qsettings.setValue(_STATE_GROUP + name, str(text))
+        self._qsettings.sync()
+
+    def state(self, name: str) -> str:
+        value = self._qsettings.value(_STATE_GROUP + name)
+        return value if isinstance(value, str) else ""

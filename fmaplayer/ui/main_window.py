@@ -35,7 +35,9 @@ from fmaplayer.ui.about_dialog import AboutDialog
 from fmaplayer.ui.library_view import LibraryView
 from fmaplayer.ui.player_bar import PlayerBar
 from fmaplayer.ui.queue_view import QueueView
+from fmaplayer.ui.session_keeper import SessionKeeper
 from fmaplayer.ui.settings_dialog import SettingsDialog
+from fmaplayer.ui.shortcuts_dialog import ShortcutsDialog
 from fmaplayer.ui.status_bar import MainStatusBar
 from fmaplayer.ui.text import display_text
 from fmaplayer.ui.track_table_model import TrackTableModel
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.library_view)
 
         self.player_bar = PlayerBar(player, settings)
+        self.playback_controls = self.player_bar.controls  # shuffle, repeat, mute, seek/volume steps
         self.player_toolbar = QToolBar("Player")
         self.player_toolbar.setObjectName("playerToolBar")
         self.player_toolbar.setMovable(False)
@@ -144,6 +147,8 @@ class MainWindow(QMainWindow):
         self.restore_layout()
         self.reload_from_store()
         self._update_action_state()
+        self.session_keeper = SessionKeeper(settings, player, self.track_table_model.all_tracks, self)
+        self.session_keeper.restore()
 
     # ---- hooks for other features --------------------------------------------------------------------
     def add_track_context_action(self, text: str, callback: Callable[[list[Any]], None],
@@ -340,6 +345,8 @@ class MainWindow(QMainWindow):
         self.unreadable_only_action.toggled.connect(self.track_table_model.set_only_unreadable)
         self.about_action = self._action("&About fmaplayer", self.open_about, None,
                                          pixmap.SP_MessageBoxInformation)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.open_shortcuts,
+                                             QKeySequence(key.Key_F1), pixmap.SP_DialogHelpButton)
 
         # Track actions act on the selection; they live in the context menu (and Playback menu).
         self.play_action = self._action("Play", self.play_selected, QKeySequence(key.Key_Return),
@@ -365,6 +372,7 @@ class MainWindow(QMainWindow):
         playback_menu = menu_bar.addMenu("&Playback")
         playback_menu.addActions([self.play_pause_action, self.stop_action, self.previous_action,
                                   self.next_action])
+        self.playback_controls.populate_menu(playback_menu)
 
         self.view_menu = menu_bar.addMenu("&View")
         self.view_menu.addAction(self.focus_filter_action)
@@ -375,6 +383,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addMenu(self.library_view.table.header_menu())
 
         help_menu = menu_bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
     def build_track_context_menu(self) -> QMenu:
@@ -413,6 +422,18 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         dialog.rescanRequested.connect(lambda: self.start_scan())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_shortcuts(self) -> ShortcutsDialog:
+        sections = [
+            ("Playback", [self.play_pause_action, self.previous_action, self.next_action,
+                          *self.playback_controls.shortcut_actions()]),
+            ("Library", [self.focus_filter_action, self.add_folder_action, self.rescan_action,
+                         *[a for a in self._extension_actions if not a.shortcut().isEmpty()]]),
+            ("Window", [self.settings_action, self.shortcuts_action, self.quit_action]),
+        ]
+        dialog = ShortcutsDialog(sections, [("Queue", "Remove from queue", "Delete")], self)
         dialog.open()
         return dialog
 
@@ -460,6 +481,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.save_layout()
+        self.session_keeper.save()
         if self.scan_controller is not None:
             self.scan_controller.shutdown()
         super().closeEvent(event)

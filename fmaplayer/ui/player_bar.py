@@ -1,4 +1,5 @@
-"""The transport bar under the library: buttons, seek slider with times, volume, now playing."""
+"""The transport bar under the library: buttons, shuffle/repeat, seek slider with times, mute and volume,
+now playing. The shared actions (also in the Playback menu, with shortcuts) are `PlaybackControls`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fmaplayer.settings import Settings
+from fmaplayer.ui.playback_controls import JumpSlider, PlaybackControls
 from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
 
 _SEEK_STEPS_PER_SECOND = 10
@@ -60,6 +62,9 @@ class PlayerBar(QFrame):
         self._settings = settings
         self._duration = 0.0
         style = self.style()
+        self.controls = PlaybackControls(player, settings, self)
+        self.shuffle_button = self._action_button(self.controls.shuffle_action, "shuffleButton")
+        self.repeat_button = self._action_button(self.controls.repeat_action, "repeatButton")
 
         pixmap = QStyle.StandardPixmap
         self.previous_button = self._tool_button(style.standardIcon(pixmap.SP_MediaSkipBackward),
@@ -86,7 +91,7 @@ class PlayerBar(QFrame):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00:00:00"))
         self.elapsed_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.seek_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seek_slider = JumpSlider(Qt.Orientation.Horizontal)
         self.seek_slider.setObjectName("seekSlider")
         self.seek_slider.setToolTip("Seek")
         self.seek_slider.setRange(0, 0)
@@ -94,12 +99,13 @@ class PlayerBar(QFrame):
         self.seek_slider.sliderMoved.connect(self._show_slider_time)
         self.seek_slider.actionTriggered.connect(self._on_slider_action)
 
-        self.volume_icon = QLabel()
-        self.volume_icon.setPixmap(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume).pixmap(18, 18))
-        self.volume_slider = QSlider(Qt.Orientation.Horizontal)
+        self.mute_button = self._action_button(self.controls.mute_action, "muteButton")
+        self.mute_button.setIconSize(QSize(18, 18))
+        self.volume_icon = self.mute_button  # the speaker icon is the mute button
+        self.volume_slider = JumpSlider(Qt.Orientation.Horizontal)
         self.volume_slider.setObjectName("volumeSlider")
         self.volume_slider.setRange(0, 100)
-        self.volume_slider.setMinimumWidth(60)
+        self.volume_slider.setMinimumWidth(50)
         self.volume_slider.setMaximumWidth(110)
         self.volume_slider.setToolTip("Volume")
         self.volume_slider.setValue(round(float(player.volume()) * 100))
@@ -136,11 +142,21 @@ class PlayerBar(QFrame):
         button.setAutoRaise(True)
         return button
 
+    def _action_button(self, action, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName(name)
+        button.setDefaultAction(action)
+        button.setIconSize(QSize(20, 20))
+        button.setAutoRaise(True)
+        return button
+
     def _build_layout(self) -> None:
         buttons = QHBoxLayout()
         buttons.setSpacing(2)
         for button in (self.previous_button, self.play_button, self.next_button):
             buttons.addWidget(button)
+        buttons.addWidget(self.shuffle_button)
+        buttons.addWidget(self.repeat_button)
 
         now_playing = QVBoxLayout()
         now_playing.setSpacing(0)
@@ -148,7 +164,7 @@ class PlayerBar(QFrame):
         now_playing.addWidget(self.subtitle_label)
         now_playing_widget = QWidget()
         now_playing_widget.setLayout(now_playing)
-        now_playing_widget.setMinimumWidth(120)
+        now_playing_widget.setMinimumWidth(110)
         now_playing_widget.setMaximumWidth(340)
 
         seek = QHBoxLayout()
@@ -220,8 +236,10 @@ class PlayerBar(QFrame):
         self.elapsed_label.setText(format_duration(value / _SEEK_STEPS_PER_SECOND) or "0:00")
 
     def _on_slider_action(self, action: int) -> None:
-        # Clicks on the groove and keyboard steps (not drags, handled on release) seek at once.
-        if action != QSlider.SliderAction.SliderMove and not self.seek_slider.isSliderDown():
+        # Keyboard and wheel steps seek at once; drags, and clicks (JumpSlider moves the handle to the
+        # click and drags it from there), seek on release.
+        moved = QSlider.SliderAction(action) == QSlider.SliderAction.SliderMove  # the signal sends an int
+        if not moved and not self.seek_slider.isSliderDown():
             self._player.seek(self.seek_slider.sliderPosition() / _SEEK_STEPS_PER_SECOND)
 
     def _on_continue_toggled(self, checked: bool) -> None:

@@ -122,6 +122,10 @@ class FakePlayer(QObject):
     trackChanged = Signal(object)
     errorOccurred = Signal(str)
     queueExhausted = Signal()
+    volumeChanged = Signal(float)
+    mutedChanged = Signal(bool)
+    shuffleChanged = Signal(bool)
+    repeatChanged = Signal(str)
 
     def __init__(self, output_unavailable_reason: str | None = None) -> None:
         super().__init__()
@@ -129,6 +133,10 @@ class FakePlayer(QObject):
         self.calls: list[tuple] = []
         self._state = "stopped"
         self._volume = 1.0
+        self._muted = False
+        self._shuffle = False
+        self._repeat = "off"
+        self._position = 0.0
         self.output_unavailable_reason = output_unavailable_reason
         self.continuation = None
 
@@ -160,9 +168,36 @@ class FakePlayer(QObject):
 
     def seek(self, seconds):
         self.calls.append(("seek", seconds))
+        self._position = seconds
 
     def set_volume(self, volume):
-        self._volume = volume
+        if volume != self._volume:
+            self._volume = volume
+            self.volumeChanged.emit(volume)
+
+    def muted(self):
+        return self._muted
+
+    def set_muted(self, muted):
+        if muted != self._muted:
+            self._muted = muted
+            self.mutedChanged.emit(muted)
+
+    def shuffle(self):
+        return self._shuffle
+
+    def set_shuffle(self, shuffle):
+        if shuffle != self._shuffle:
+            self._shuffle = shuffle
+            self.shuffleChanged.emit(shuffle)
+
+    def repeat(self):
+        return self._repeat
+
+    def set_repeat(self, mode):
+        if mode != self._repeat:
+            self._repeat = mode
+            self.repeatChanged.emit(mode)
 
     def volume(self):
         return self._volume
@@ -174,7 +209,7 @@ class FakePlayer(QObject):
         return self.queue.current()
 
     def position(self):
-        return 0.0
+        return self._position
 
     def _set_state(self, state):
         self._state = state

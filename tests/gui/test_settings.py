@@ -14,9 +14,10 @@ def test_defaults(make_settings):
     assert settings.ranking_mode == "similarity"
     assert settings.compute_device == "auto"
     assert settings.continue_with_similar is False
+    assert settings.shuffle is False and settings.repeat == "off"
     assert isinstance(settings.music_folders, list)
     assert set(SETTINGS) == {"music_folders", "recommendations_count", "ranking_mode", "compute_device",
-                             "continue_with_similar"}
+                             "continue_with_similar", "shuffle", "repeat"}
 
 
 def test_values_persist_and_signal(make_settings, qtbot):
