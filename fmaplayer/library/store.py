@@ -351,6 +351,12 @@ class LibraryStore:
             rows = conn.execute("SELECT track_id, genre FROM embeddings WHERE model_id = ?", (model_id,))
             return dict(rows.fetchall())
 
+    def embedding_model_counts(self) -> dict[str, int]:
+        """model id -> number of stored embeddings (an earlier model's stay until the new one is in)."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id").fetchall()
+        return dict(rows)
+
     def embedding_probabilities(
         self, model_id: str, track_id: int
     ) -> tuple[np.ndarray | None, np.ndarray | None]:

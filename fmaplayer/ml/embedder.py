@@ -95,6 +95,8 @@ class Embedder:
         self.genres: list[str] = list(self.manifest["genres"])
         self.moods: list[str] = list(self.manifest["moods"])
         self.dim: int = int(self.manifest["embedding"]["dim"])
+        # a genre is named only when its probability passes the threshold validated for this model
+        self.genre_threshold: float = float(self.manifest.get("genre_threshold") or 0.0)
         self.model_id: str = manifest_mod.model_id(self.manifest)
         self.n_slices = int(
             n_slices or self.manifest["input"].get("slices_per_track", features.DEFAULT_SLICES)
@@ -163,11 +165,12 @@ class Embedder:
         v = v / norm if norm > 1e-12 else np.full_like(v, 1 / np.sqrt(len(v)))
         gp = gen.astype(np.float64).mean(axis=0).astype(np.float32)
         mp = None if mood is None else mood.astype(np.float64).mean(axis=0).astype(np.float32)
+        best = int(np.argmax(gp))
         return Embedding(
             v.astype(np.float32),
             gp,
             mp,
-            self.genres[int(np.argmax(gp))],
+            self.genres[best] if gp[best] >= self.genre_threshold else "",
             None if mp is None else self.moods[int(np.argmax(mp))],
         )
 

@@ -185,6 +185,7 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
 def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     from fmaplayer.errors import AudioDecodeError
     from fmaplayer.library.paths import display_path
+    from fmaplayer.recommend import calibration
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner
     from fmaplayer.recommend.index import SimilarityIndex
     from fmaplayer.recommend.ranking import RankingMode, relevant
@@ -203,7 +204,8 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         return 1
     embedder = _make_embedder(args.device, embedder_factory)
     model_id = embedder.model_id
-    index = SimilarityIndex()
+    prior = calibration.model_centre(getattr(embedder, "manifest", None))
+    index = SimilarityIndex(centred=True, prior_centre=prior)
     ids, matrix = store.load_embeddings(model_id)
     if len(ids):
         index.replace(ids, matrix)
@@ -244,11 +246,14 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     rows = [(tracks[r.track_id], r) for r in recommendations if r.track_id in tracks]
     if args.json:
         print(json.dumps([{"path": display_path(t.path), "title": t.display_title, "artist": t.artist,
-                           "score": round(float(r.score), 6), "genre": r.genre} for t, r in rows], indent=2))
+                           "score": round(float(r.score), 6),
+                           "match_percent": round(calibration.match_percent(r.score), 1),
+                           "genre": r.genre} for t, r in rows], indent=2))
         return 0
     for rank, (t, r) in enumerate(rows, 1):
         who = f"{t.artist} — " if t.artist else ""
-        print(f"{rank:3d}. {max(r.score, 0) * 100:5.1f} %  {r.genre or '?':<14} {who}{t.display_title}"
+        percent = calibration.match_percent(r.score)
+        print(f"{rank:3d}. {percent:5.1f} %  {r.genre or '?':<14} {who}{t.display_title}"
               f"  ({display_path(t.path)})")
     if not rows:
         print("(no analysed tracks to compare with)")

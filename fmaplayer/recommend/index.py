@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from fmaplayer.recommend import calibration
+
 _MIN_CAPACITY = 1024
 # Above this many rows the product runs with one BLAS thread: on a 2-core machine where the embedding
 # worker keeps both cores busy, OpenBLAS's threads wait on each other and a 100k query went from ~1 ms
@@ -50,7 +52,13 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
 class SimilarityIndex:
     """Track id -> unit vector, with exact top-k cosine queries."""
 
-    def __init__(self, dim: int | None = None) -> None:
+    def __init__(self, dim: int | None = None, centred: bool = False,
+                 prior_centre: np.ndarray | None = None) -> None:
+        """centred: scores are library-centred cosines (recommend.calibration), the app's and CLI's
+        choice; prior_centre: the model's training centre, blended in while the library is small."""
+        self.centred = centred
+        self.prior_centre = None if prior_centre is None else np.asarray(prior_centre, np.float32)
+        self._centre: np.ndarray | None = None  # cached; None after every mutation
         self._dim = dim
         self._matrix = np.zeros((0, dim or 0), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
@@ -67,6 +75,7 @@ class SimilarityIndex:
             self._ids = np.zeros(0, dtype=np.int64)
             self._row_of = {}
             self._size = 0
+            self._centre = None
             return
         self._dim = matrix.shape[1]
         self._matrix = np.zeros((0, self._dim), dtype=np.float32)
@@ -80,6 +89,7 @@ class SimilarityIndex:
         ids_list = [int(i) for i in ids]
         if not ids_list:
             return
+        self._centre = None
         rows = normalise_rows(vectors)
         if rows.shape[0] != len(ids_list):
             raise ValueError(f"{len(ids_list)} ids but {rows.shape[0]} vectors")
@@ -112,6 +122,7 @@ class SimilarityIndex:
 
     def remove(self, ids: Iterable[int]) -> int:
         removed = 0
+        self._centre = None
         for track_id in ids:
             row = self._row_of.pop(int(track_id), None)
             if row is None:
@@ -162,13 +173,26 @@ class SimilarityIndex:
         row = self._row_of.get(int(track_id))
         return None if row is None else self._matrix[row].copy()
 
+    def centre(self) -> np.ndarray | None:
+        """The vector subtracted before the cosine (None when the index is not centred)."""
+        if not self.centred:
+            return None
+        if self._centre is None:
+            prior = self.prior_centre
+            if prior is not None and self._dim is not None and prior.shape != (self._dim,):
+                prior = None  # a centre of another model's space: the library mean alone
+            row_sum = self._matrix[: self._size].sum(axis=0, dtype=np.float64) if self._size else None
+            self._centre = calibration.blended_centre(row_sum, self._size, prior)
+        return self._centre
+
     def scores(self, query_vec: np.ndarray) -> np.ndarray:
-        """Cosine of `query_vec` against every live row (row order = `ids()`)."""
+        """Cosine (library-centred when `centred`) of `query_vec` against every live row (order = `ids()`)."""
         query = normalise_rows(query_vec)[0]
+        rows = self._matrix[: self._size]
         if self._size < _SINGLE_THREAD_ROWS:
-            return self._matrix[: self._size] @ query
+            return calibration.centred_cosine(rows, query, self.centre())
         with _one_blas_thread():
-            return self._matrix[: self._size] @ query
+            return calibration.centred_cosine(rows, query, self.centre())
 
     def top_k(self, query_vec: np.ndarray, k: int,
               exclude_ids: Iterable[int] = ()) -> list[tuple[int, float]]:

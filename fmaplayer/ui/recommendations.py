@@ -16,6 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from fmaplayer.recommend.calibration import model_centre
 from fmaplayer.recommend.continuation import SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
 from fmaplayer.recommend.index import SimilarityIndex
@@ -32,6 +33,17 @@ from fmaplayer.workers.embedding_worker import (
 
 log = logging.getLogger(__name__)
 ACTION_TEXT = "Get relevant songs"
+
+
+def model_centre_for(model_id: str):
+    """The bundled model's centre when `model_id` is the bundled model's, else None (library mean only)."""
+    from fmaplayer.ml import manifest
+
+    try:
+        man = manifest.load_manifest(manifest.bundled_model_path())
+    except Exception:  # noqa: BLE001 - a missing manifest is reported by the worker; no prior here
+        return None
+    return model_centre(man) if manifest.model_id(man) == model_id else None
 
 
 class RelevantSongsController(QObject):
@@ -154,7 +166,7 @@ class RecommendationsIntegration(QObject):
         self.window = window
         self.store = store
         self.settings = settings
-        self.index = SimilarityIndex()
+        self.index = SimilarityIndex(centred=True)
         self.genres: dict[int, str] = {}
         self.thread = None
         self._stopped = False
@@ -178,6 +190,7 @@ class RecommendationsIntegration(QObject):
         # worker -> UI thread (queued: the worker lives in another thread)
         self.worker.deviceReady.connect(self.status.set_device)
         self.worker.progress.connect(self.status.set_progress)
+        self.worker.indexModel.connect(self._on_index_model)
         self.worker.indexLoaded.connect(self._on_index_loaded)
         self.worker.committed.connect(self._on_committed)
         self.worker.trackFailed.connect(self.controller.on_failed)
@@ -243,6 +256,10 @@ class RecommendationsIntegration(QObject):
         return False
 
     # --- slots ----------------------------------------------------------------------------------
+    def _on_index_model(self, model_id: str) -> None:
+        """The vectors about to load are this model's: centre them with its own training centre."""
+        self.index.prior_centre = model_centre_for(model_id)
+
     def _on_index_loaded(self, ids, matrix, genres) -> None:
         if len(ids):
             self.index.replace(ids, matrix)

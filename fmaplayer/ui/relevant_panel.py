@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fmaplayer.recommend.calibration import match_percent
+
 
 @dataclass(frozen=True)
 class RelevantRow:
@@ -72,12 +74,12 @@ class RelevantResultsModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return f"{max(row.score, 0.0) * 100:.0f} %"
+                return f"{match_percent(row.score):.0f} %"
             return (None, _title(row.track), row.track.artist, row.genre)[column]
         if role == self.ScoreRole:
             return row.score
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.track.path}\ncosine similarity {row.score:.4f}"
+            return f"{row.track.path}\nlibrary-centred cosine similarity {row.score:.4f}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

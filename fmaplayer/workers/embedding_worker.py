@@ -47,6 +47,7 @@ class EmbeddingWorker(QObject):
     deviceReady = Signal(str)                 # "CPU", "GPU:0 (NVIDIA ...)"
     modelReady = Signal(str)                  # model id the stored embeddings are keyed by
     indexLoaded = Signal(object, object, object)   # ids (int64), matrix (N x D float32), {id: genre}
+    indexModel = Signal(str)                  # model id of the vectors the next indexLoaded carries
     error = Signal(str)
     pausedChanged = Signal(bool)
     finished = Signal()
@@ -72,6 +73,9 @@ class EmbeddingWorker(QObject):
         self._pending_priority: list[int] = []
         self.device = ""
         self.model_id = ""
+        # while a new model re-analyses the library, the panel keeps the previous model's vectors
+        # (another space: they are never mixed); the index switches when the new model has caught up
+        self.serving_model_id = ""
 
     # --- control, from any thread ---------------------------------------------------------------
     def pause(self) -> None:
@@ -152,14 +156,29 @@ class EmbeddingWorker(QObject):
         runner.run(stay_alive=self._stay_alive)
 
     def _emit_index(self, model_id: str) -> None:
-        ids, matrix = self._store.load_embeddings(model_id)
-        self.indexLoaded.emit(ids, matrix, self._store.predicted_genres(model_id))
+        serve = self._model_to_serve(model_id)
+        ids, matrix = self._store.load_embeddings(serve)
+        self.serving_model_id = serve
+        self.indexModel.emit(serve)
+        self.indexLoaded.emit(ids, matrix, self._store.predicted_genres(serve))
+
+    def _model_to_serve(self, model_id: str) -> str:
+        """`model_id`, unless an earlier model has more tracks analysed than it so far."""
+        counts = self._store.embedding_model_counts()
+        mine = counts.get(model_id, 0)
+        best = max(counts, key=lambda m: (counts[m], m == model_id), default=model_id)
+        return best if counts.get(best, 0) > mine else model_id
 
     def _on_progress(self, progress: Progress) -> None:
         self.progress.emit(progress.done, progress.total, progress.tracks_per_s)
+        if self.serving_model_id != self.model_id and self.model_id and progress.done >= progress.total:
+            self._emit_index(self.model_id)  # re-analysis finished: switch to the new model's vectors
 
     def _on_committed(self, batch: CommittedBatch) -> None:
-        self.committed.emit(batch)
+        if self.serving_model_id in ("", self.model_id):
+            self.committed.emit(batch)
+        elif self._model_to_serve(self.model_id) == self.model_id:
+            self._emit_index(self.model_id)  # the new model now covers more tracks than the old one
         self.batchCommitted.emit(list(batch.ids))
 
 

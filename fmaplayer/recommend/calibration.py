@@ -1,0 +1,56 @@
+"""Scores a user can read: the library-centred cosine and its match percentage.
+
+(Predicted genres are thresholded where they are made, in ml/embedder.py, so the store, the panel
+and the CLI all see "" for a genre that is not likely right.)
+
+Raw cosines of the CNN-LSTM's ReLU embeddings sit near 1 for almost every pair (all vectors share one
+large common direction), so "96-100 %" said nothing. Subtracting the library's mean vector before the
+cosine removes that shared part: what is left is how a track differs from the library as a whole, and
+cosines then spread over the whole range. A small library's mean is noisy, so it is blended with the
+model's own centre (the mean track vector of its training audio, from the manifest) weighted as
+PRIOR_TRACKS tracks. The app's panel and `fmaplayer similar` both rank and display with these functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PRIOR_TRACKS = 50.0
+
+
+def blended_centre(row_sum: np.ndarray | None, n: int, prior: np.ndarray | None) -> np.ndarray | None:
+    """Mean of n unit rows (given as their sum), pulled towards `prior` while the library is small."""
+    if prior is None and (row_sum is None or n == 0):
+        return None
+    if prior is None:
+        return (row_sum / n).astype(np.float32)
+    prior = np.asarray(prior, np.float32)
+    if row_sum is None or n == 0:
+        return prior
+    return ((row_sum + PRIOR_TRACKS * prior) / (n + PRIOR_TRACKS)).astype(np.float32)
+
+
+def centred_cosine(rows: np.ndarray, query: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
+    """Cosine of (row - centre) and (query - centre) for unit rows, without copying the matrix:
+    (x-c).(q-c) = x.q - x.c - q.c + c.c and |x-c|^2 = 1 - 2 x.c + c.c."""
+    xq = rows @ query
+    if centre is None:
+        return xq
+    xc = rows @ centre
+    qc = float(query @ centre)
+    cc = float(centre @ centre)
+    num = xq - xc - qc + cc
+    den = np.sqrt(np.maximum(1.0 - 2.0 * xc + cc, 1e-12)) * np.sqrt(max(1.0 - 2.0 * qc + cc, 1e-12))
+    return (num / den).astype(np.float32)
+
+
+def match_percent(score: float) -> float:
+    """The displayed match: the centred cosine as a percentage, floored at 0 (unrelated or opposite)."""
+    return float(min(max(score, 0.0), 1.0) * 100.0)
+
+
+
+def model_centre(manifest: dict | None) -> np.ndarray | None:
+    """The centre a model's manifest records (mean unit track vector of its training audio), if any."""
+    centre = ((manifest or {}).get("embedding") or {}).get("centre")
+    return None if not centre else np.asarray(centre, dtype=np.float32)

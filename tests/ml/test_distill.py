@@ -1,0 +1,104 @@
+"""Distillation data: segments, the resumable target cache (with a stand-in teacher), crops and weights,
+and the evaluation helpers (overlap with the teacher, the validated genre threshold)."""
+
+import numpy as np
+import pytest
+
+from fmaplayer.ml import distill, distill_eval, features, teacher
+from tests.ml.generated_audio import noise, tone, write_audio
+
+
+class StandInTeacher:
+    """Deterministic (penultimate, tags) from the patches' loudness, and a call log."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, patches):
+        self.calls += 1
+        level = patches.mean(axis=(1, 2))
+        pen = np.outer(level, np.linspace(1, 2, distill.TEACHER_DIM)).astype(np.float32)
+        tags = np.clip(np.outer(level, np.ones(distill.N_TAGS)) / 5, 0, 1).astype(np.float32)
+        return pen, tags
+
+
+def test_long_files_give_evenly_spread_segments_at_both_rates(tmp_path):
+    path = str(write_audio(tmp_path / "long.wav", noise(95, sr=44100), sr=44100))
+    segs = distill.decode_segments(path, max_segments=10)
+    assert len(segs) == 3                                   # 95 s holds three 30-s segments
+    y22, y16 = segs[0]
+    assert len(y22) == pytest.approx(30 * features.SAMPLE_RATE, abs=2)
+    assert len(y16) == pytest.approx(30 * teacher.SAMPLE_RATE, abs=2)
+    short = distill.decode_segments(str(write_audio(tmp_path / "s.wav", tone(12))), 10)
+    assert len(short) == 1 and len(short[0][0]) == 12 * 22050
+
+
+def test_teacher_features_are_musicnn_shaped():
+    mel = teacher.log_mel(tone(10, sr=teacher.SAMPLE_RATE))
+    assert mel.shape[1] == teacher.N_MELS and np.isfinite(mel).all() and mel.min() >= 0
+    p = teacher.patches(mel)
+    assert p.shape == (3, teacher.PATCH_FRAMES, teacher.N_MELS)
+    assert teacher.patches(mel[:50]).shape == (1, teacher.PATCH_FRAMES, teacher.N_MELS)   # padded
+
+
+def test_cache_is_built_once_and_skips_broken_files(tmp_path):
+    good = str(write_audio(tmp_path / "a.wav", tone(31)))
+    broken = tmp_path / "b.wav"
+    broken.write_bytes(b"RIFF not audio")
+    sources = [distill.Source(good, "train", "Jazz", "Q1"), distill.Source(str(broken), "unlabelled")]
+    net = StandInTeacher()
+    entries = distill.build_cache(sources, 4, tmp_path / "cache", log=lambda m: None, net=net)
+    assert list(entries) == [good] and net.calls == 1
+    again = distill.build_cache(sources[:1], 4, tmp_path / "cache", log=lambda m: None, net=net)
+    assert again == entries and net.calls == 1              # resumable: nothing recomputed
+    segs = distill.load_segments(sources, entries)
+    assert len(segs) == 1 and segs[0].mel.shape[0] == features.N_MELS
+    assert segs[0].pen.shape == (distill.TEACHER_DIM,) and segs[0].tags.shape == (distill.N_TAGS,)
+
+
+def _segment(part, genre=None, mood=None, frames=600, seed=0):
+    rng = np.random.default_rng(seed)
+    return distill.Segment(distill.Source(f"/x/{part}{seed}.mp3", part, genre, mood),
+                           rng.normal(-20, 10, (128, frames)).astype(np.float16),
+                           rng.normal(size=distill.TEACHER_DIM).astype(np.float32),
+                           rng.uniform(size=distill.N_TAGS).astype(np.float32))
+
+
+def test_only_training_labels_carry_weight():
+    segs = [_segment("train", "Jazz", "Q2", seed=1), _segment("unlabelled", seed=2),
+            _segment("test", "Rock", "Q1", seed=3)]
+    genres, moods = ["Jazz", "Rock"], ["Q1", "Q2"]
+    centre = distill.teacher_centre(segs)
+    seq = distill.make_sequence(segs, centre, genres, moods, np.ones(2), batch_size=3, crops=1, seed=0)
+    x, y, w = seq[0]
+    assert x.shape == (3, 128, 128, 1)
+    order = list(seq.order[:3])
+    by_part = {segs[i].source.part: k for k, i in enumerate(order)}
+    assert w["genre"][by_part["train"]] == 1 and w["mood"][by_part["train"]] == 1
+    assert w["genre"][by_part["unlabelled"]] == 0 and w["genre"][by_part["test"]] == 0
+    assert np.allclose(np.linalg.norm(y["teacher"], axis=1), 1, atol=1e-5)
+    assert (w["teacher"] == 1).all()
+
+
+def test_overlap_with_itself_is_one_and_random_is_near_chance():
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(60, 8))
+    sim = v @ v.T
+    assert distill_eval.overlap_at_k(sim, sim)["avg"] == 1.0
+    other = rng.normal(size=(60, 8))
+    res = distill_eval.overlap_at_k(other @ other.T, sim)
+    assert res["avg"] < 0.45 and res["chance"] == pytest.approx(10 / 59)
+
+
+def test_genre_threshold_reaches_the_target_on_the_data_it_was_chosen_on():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 4, 400)
+    conf = rng.uniform(0.25, 1, 400)
+    right = rng.uniform(size=400) < conf                    # confident predictions are more often right
+    pred = np.where(right, y, (y + 1) % 4)
+    probs = np.full((400, 4), 0.0)
+    probs[np.arange(400), pred] = conf
+    t = distill_eval.choose_threshold(probs, y, target=0.8)
+    shown = distill_eval.shown_accuracy(probs, y, t)
+    assert 0 < t < 1 and shown["shown_accuracy"] >= 0.8 and shown["shown_share"] < 1
+    assert shown["all_accuracy"] < 0.8

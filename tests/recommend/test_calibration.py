@@ -1,0 +1,79 @@
+"""Library-centred scores: exact maths, the small-library prior, and a spread a user can read."""
+
+import numpy as np
+
+from fmaplayer.recommend import calibration
+from fmaplayer.recommend.index import SimilarityIndex, normalise_rows
+
+
+def _shared_component_library(n=200, dim=32, seed=0):
+    """Vectors like the ReLU embeddings: one big common direction plus a small individual part."""
+    rng = np.random.default_rng(seed)
+    common = np.abs(rng.normal(size=dim)) * 3
+    return normalise_rows(common + rng.normal(scale=0.4, size=(n, dim)))
+
+
+def test_centred_cosine_matches_the_explicit_formula():
+    rows = _shared_component_library(50)
+    q = rows[3]
+    centre = rows.mean(axis=0)
+    got = calibration.centred_cosine(rows, q, centre)
+    a, b = rows - centre, q - centre
+    want = (a @ b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(calibration.centred_cosine(rows, q, None), rows @ q, atol=1e-6)
+
+
+def test_small_library_leans_on_the_model_prior():
+    prior = np.ones(4, np.float32) / 2
+    one = np.array([1.0, 0, 0, 0], np.float32)
+    tiny = calibration.blended_centre(one, 1, prior)
+    assert np.linalg.norm(tiny - prior) < np.linalg.norm(tiny - one)
+    big = calibration.blended_centre(one * 10_000, 10_000, prior)
+    assert np.linalg.norm(big - one) < 0.01
+    assert calibration.blended_centre(None, 0, None) is None
+    np.testing.assert_allclose(calibration.blended_centre(None, 0, prior), prior)
+
+
+def test_centring_spreads_scores_that_raw_cosine_crowds_at_100_percent():
+    rows = _shared_component_library()
+    ids = np.arange(len(rows))
+    raw, centred = SimilarityIndex(), SimilarityIndex(centred=True)
+    raw.replace(ids, rows)
+    centred.replace(ids, rows)
+    gaps_raw, gaps_centred = [], []
+    for i in range(0, 200, 20):
+        r = raw.top_k(rows[i], 10, exclude_ids=[i])
+        c = centred.top_k(rows[i], 10, exclude_ids=[i])
+        gaps_raw.append(calibration.match_percent(r[0][1]) - calibration.match_percent(r[-1][1]))
+        gaps_centred.append(calibration.match_percent(c[0][1]) - calibration.match_percent(c[-1][1]))
+        assert calibration.match_percent(r[-1][1]) > 90   # the old display: everything "90-100 %"
+    assert np.median(gaps_raw) < 3 and np.median(gaps_centred) > 10
+
+
+def test_centred_index_follows_library_changes():
+    rows = _shared_component_library(40)
+    index = SimilarityIndex(centred=True)
+    index.replace(np.arange(30), rows[:30])
+    before = index.centre().copy()
+    index.upsert(np.arange(30, 40), rows[30:])
+    after = index.centre()
+    np.testing.assert_allclose(after, rows.mean(axis=0), atol=1e-5)
+    assert not np.allclose(before, after)
+    index.remove(range(30, 40))
+    np.testing.assert_allclose(index.centre(), before, atol=1e-6)
+    # a prior of another dimension (another model's centre) is ignored rather than crashing
+    index.prior_centre = np.ones(3, np.float32)
+    index.upsert([99], rows[:1])
+    assert index.centre().shape == (32,)
+
+
+def test_match_percent_is_clamped():
+    assert calibration.match_percent(-0.3) == 0.0
+    assert calibration.match_percent(0.425) == 42.5
+    assert calibration.match_percent(1.2) == 100.0
+
+
+def test_model_centre_reads_the_manifest():
+    assert calibration.model_centre({"embedding": {"dim": 2}}) is None
+    np.testing.assert_allclose(calibration.model_centre({"embedding": {"centre": [0.5, 0.5]}}), [0.5, 0.5])
