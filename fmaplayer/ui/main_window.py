@@ -30,10 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fmaplayer.library.playlists import is_playlist
 from fmaplayer.settings import Settings
 from fmaplayer.ui.about_dialog import AboutDialog
 from fmaplayer.ui.library_view import LibraryView
 from fmaplayer.ui.player_bar import PlayerBar
+from fmaplayer.ui.playlist_actions import PlaylistActions
 from fmaplayer.ui.queue_view import QueueView
 from fmaplayer.ui.session_keeper import SessionKeeper
 from fmaplayer.ui.settings_dialog import SettingsDialog
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
             self.scan_controller.idle.connect(self._on_scan_idle)
             self.status.scan_cancel_button.clicked.connect(self.scan_controller.cancel)
 
+        self.playlists = PlaylistActions(self)
         self._create_actions()
         self._create_menus()
         self.track_table_model.visibleRowsChanged.connect(self._update_counts)
@@ -231,16 +234,19 @@ class MainWindow(QMainWindow):
             self.start_scan(files)
 
     def add_paths(self, paths: Iterable[str]) -> None:
-        """Dropped paths: folders become music folders, files are scanned into the library."""
+        """Dropped paths: folders become music folders, files are scanned, a playlist is opened."""
         folders, files = [], []
         for path in paths:
-            if os.path.isdir(path):
+            if os.path.isfile(path) and is_playlist(path):
+                self.playlists.open_playlist(path)
+            elif os.path.isdir(path):
                 folders.append(path)
             elif os.path.isfile(path):
                 files.append(path)
         for folder in folders:
             self.settings.add_music_folder(folder)
-        self.start_scan([*folders, *files])
+        if folders or files:
+            self.start_scan([*folders, *files])
 
     def _on_scan_started(self) -> None:
         self.status.scan_started()
@@ -364,6 +370,8 @@ class MainWindow(QMainWindow):
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu("&File")
         file_menu.addActions([self.add_folder_action, self.add_files_action, self.rescan_action])
+        file_menu.addSeparator()
+        file_menu.addActions(self.playlists.actions())
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
