@@ -61,6 +61,42 @@ class PlayQueue(QObject):
             self._items[at:at] = tracks
             self.changed.emit()
 
+    def insert(self, at: int, tracks: Iterable) -> None:
+        """Insert before position ``at`` (clamped; ``len`` appends); the playing item stays current."""
+        tracks = list(tracks)
+        if not tracks:
+            return
+        at = max(0, min(int(at), len(self._items)))
+        self._items[at:at] = tracks
+        moved = 0 <= self._current and at <= self._current
+        if moved:
+            self._current += len(tracks)
+        self.changed.emit()
+        if moved:
+            self.currentChanged.emit(self._current)
+
+    def move(self, positions: Iterable[int], to: int) -> list[int]:
+        """Move the items at ``positions`` (kept in their order) to just before the item now at ``to``
+        (``len`` moves them to the end). The playing item stays current. Returns their new positions."""
+        picked = sorted({p for p in positions if 0 <= p < len(self._items)})
+        if not picked:
+            return []
+        to = max(0, min(int(to), len(self._items)))
+        current_item = self.current()
+        had_current = self._current
+        chosen = set(picked)
+        moving = [self._items[p] for p in picked]
+        rest = [item for p, item in enumerate(self._items) if p not in chosen]
+        at = to - sum(1 for p in picked if p < to)
+        self._items = rest[:at] + moving + rest[at:]
+        if had_current >= 0:
+            # Find the playing entry by identity: equal tracks may appear twice in a queue.
+            self._current = next(i for i, item in enumerate(self._items) if item is current_item)
+        self.changed.emit()
+        if self._current != had_current:
+            self.currentChanged.emit(self._current)
+        return list(range(at, at + len(moving)))
+
     def replace(self, tracks: Iterable, current: int = -1) -> None:
         self._items = list(tracks)
         self._current = -1

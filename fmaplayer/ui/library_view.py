@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fmaplayer.ui.empty_state import EmptyState
+from fmaplayer.ui.track_drag import tracks_mime
 from fmaplayer.ui.track_table_model import COLUMN_TITLES, DEFAULT_COLUMN_WIDTHS, Column, TrackTableModel
 
 _MAX_RESTORED_SELECTION = 2000
@@ -59,6 +62,42 @@ class LibraryTableView(QTableView):
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(Column.ARTIST, Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
+        self._drag_origin: QPoint | None = None
+
+    # ---- dragging the selection (into the queue, or out to other apps) ----------------------------------
+    def drag_mime_data(self):
+        """The selected tracks as a drag's data (see `track_drag`); None when nothing is selected."""
+        tracks = self.model().tracks_at_rows(sorted(i.row() for i in self.selectionModel().selectedRows()))
+        return tracks_mime(tracks) if tracks else None
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().mousePressEvent(event)  # Qt keeps a multi-row selection until release: it can be dragged
+        self._drag_origin = None
+        index = self.indexAt(event.position().toPoint())
+        if (event.button() == Qt.MouseButton.LeftButton and index.isValid()
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                and self.selectionModel().isRowSelected(index.row(), QModelIndex())):
+            self._drag_origin = event.position().toPoint()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._drag_origin is None or not event.buttons() & Qt.MouseButton.LeftButton:
+            super().mouseMoveEvent(event)
+            return
+        moved = (event.position().toPoint() - self._drag_origin).manhattanLength()
+        if moved < QApplication.startDragDistance():
+            return  # not a drag yet; do not start a rubber-band selection either
+        self._drag_origin = None
+        mime = self.drag_mime_data()
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.exec(Qt.DropAction.CopyAction)
+        self.setState(QAbstractItemView.State.NoState)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._drag_origin = None
+        super().mouseReleaseEvent(event)
 
     def fit_columns(self) -> None:
         """Scale the default column widths to the visible width (first start, no saved layout)."""

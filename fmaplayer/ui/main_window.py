@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fmaplayer.library.playlists import is_playlist
+from fmaplayer.library.playlists import is_playlist, resolve_paths
 from fmaplayer.settings import Settings
 from fmaplayer.ui.about_dialog import AboutDialog
 from fmaplayer.ui.library_view import LibraryView
@@ -42,6 +42,7 @@ from fmaplayer.ui.settings_dialog import SettingsDialog
 from fmaplayer.ui.shortcuts_dialog import ShortcutsDialog
 from fmaplayer.ui.status_bar import MainStatusBar
 from fmaplayer.ui.text import display_text
+from fmaplayer.ui.track_drag import is_internal
 from fmaplayer.ui.track_table_model import TrackTableModel
 
 AUDIO_FILE_PATTERNS = "*.mp3 *.flac *.ogg *.oga *.opus *.wav *.aif *.aiff *.m4a *.aac *.wma"
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.player_toolbar)
 
         self.queue_view = QueueView(player)
+        self.queue_view.resolve_paths = self.tracks_for_paths
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_view)
 
         self.status = MainStatusBar()
@@ -247,6 +249,13 @@ class MainWindow(QMainWindow):
             self.settings.add_music_folder(folder)
         if folders or files:
             self.start_scan([*folders, *files])
+
+    def tracks_for_paths(self, paths: Iterable[str]) -> list[Any]:
+        """Library tracks for files dropped on the queue; files outside the library play and get scanned."""
+        tracks, unknown, _unreadable = resolve_paths(paths, self.track_table_model.all_tracks())
+        if unknown:
+            self.start_scan(unknown)
+        return tracks
 
     def _on_scan_started(self) -> None:
         self.status.scan_started()
@@ -495,7 +504,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
+        if is_internal(event.mimeData()):
+            event.ignore()  # tracks dragged from the table: only the queue takes them
+        elif any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()

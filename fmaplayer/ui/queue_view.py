@@ -1,10 +1,17 @@
-"""The "Up next" dock: the player's queue, with the playing track marked and played ones dimmed."""
+"""The "Up next" dock: the player's queue, with the playing track marked and played ones dimmed.
+
+Tracks dragged from the library (or files from a file manager) drop in where the pointer is; entries are
+reordered by dragging; Delete removes the selection. Every edit goes through the PlayQueue (`insert`,
+`move`, `remove`), and the list redraws from it, so the player and the list never disagree.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,9 +24,83 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fmaplayer.library.playlists import PlaylistError, is_playlist, read_playlist
+from fmaplayer.library.track import Track
 from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
+from fmaplayer.ui.track_drag import TRACKS_MIME, paths_from_mime, tracks_mime
+
+QUEUE_ROWS_MIME = "application/x-fmaplayer-queue-rows"
+_PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _ROW_LIMIT = 2000  # a queue built from a 100k-row library: show its head, not 100k list items
+
+
+class QueueList(QTreeWidget):
+    """The list widget: drops are turned into signals instead of Qt moving items itself."""
+
+    rowsMoved = Signal(list, int)       # queue positions, drop position (before that entry)
+    pathsDropped = Signal(list, int)    # dropped files, drop position
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt override: what the default drag-move accepts
+        return [QUEUE_ROWS_MIME, TRACKS_MIME, "text/uri-list"]
+
+    def mimeData(self, items) -> QMimeData:  # noqa: N802 - Qt override: what a drag of entries carries
+        rows = [item.data(0, Qt.ItemDataRole.UserRole) for item in items]
+        rows = sorted(row for row in rows if row is not None)
+        by_row = {item.data(0, Qt.ItemDataRole.UserRole): item for item in items}
+        mime = tracks_mime([Track(id=0, path=by_row[row].data(0, _PATH_ROLE)) for row in rows])
+        mime.setData(QUEUE_ROWS_MIME, json.dumps(rows).encode("ascii"))
+        return mime
+
+    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802 - Qt override
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def drop_position(self, point) -> int:
+        """The queue position a drop at ``point`` (viewport coordinates) inserts before."""
+        item = self.itemAt(point)
+        if item is None:
+            last = self.topLevelItem(self.topLevelItemCount() - 1)
+            position = last.data(0, Qt.ItemDataRole.UserRole) if last is not None else None
+            return (position + 1) if position is not None else 1 << 30  # below the rows: the end
+        position = item.data(0, Qt.ItemDataRole.UserRole)
+        if position is None:  # the "… and N more" row
+            return 1 << 30
+        rect = self.visualItemRect(item)
+        return position + (1 if point.y() > rect.center().y() else 0)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        position = self.drop_position(event.position().toPoint())
+        mime = event.mimeData()
+        if mime.hasFormat(QUEUE_ROWS_MIME):  # entries dragged within the queue
+            try:
+                rows = [int(row) for row in json.loads(bytes(mime.data(QUEUE_ROWS_MIME)).decode("ascii"))]
+            except (ValueError, TypeError):
+                rows = []
+            # Copy, not Move: Qt must not delete the dragged items afterwards, the list redraws itself.
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            if rows:
+                self.rowsMoved.emit(rows, position)
+            return
+        paths = paths_from_mime(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.pathsDropped.emit(paths, position)
+
+
+def _bare_tracks(paths: list[str]) -> list:
+    return [Track(id=0, path=path) for path in paths]
 
 
 class QueueView(QDockWidget):
@@ -28,8 +109,10 @@ class QueueView(QDockWidget):
         self.setObjectName("queueDock")
         self._player = player
         self._queue = player.queue
+        # Dropped files -> tracks; the window sets one that uses the library's own tracks.
+        self.resolve_paths: Callable[[list[str]], list] = _bare_tracks
         # Two columns (track, duration) so long names elide and the durations stay aligned.
-        self.list = QTreeWidget()
+        self.list = QueueList()
         self.list.setObjectName("queueList")
         self.list.setColumnCount(2)
         self.list.setHeaderHidden(True)
@@ -44,6 +127,8 @@ class QueueView(QDockWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.list.itemActivated.connect(self._play_item)
+        self.list.rowsMoved.connect(self.move_rows)
+        self.list.pathsDropped.connect(self.insert_paths)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.remove_action = QAction("Remove from queue", self.list)
@@ -80,6 +165,7 @@ class QueueView(QDockWidget):
             duration = format_duration(track.duration) if track.duration else ""
             item = QTreeWidgetItem([f"{display_text(track.display_title, 200)}{artist}", duration])
             item.setData(0, Qt.ItemDataRole.UserRole, position)
+            item.setData(0, _PATH_ROLE, track.path)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(0, plain_tooltip(track.path))
             if position == current:
@@ -115,6 +201,36 @@ class QueueView(QDockWidget):
         )
         for position in positions:  # from the back so earlier positions stay valid
             self._queue.remove(position)
+
+    def move_rows(self, positions: list[int], to: int) -> None:
+        new_positions = self._queue.move(positions, to) if hasattr(self._queue, "move") else []
+        self._select_positions(new_positions)
+
+    def insert_paths(self, paths: list[str], at: int) -> None:
+        """Dropped files (a playlist is expanded) go in before queue position ``at``."""
+        expanded: list[str] = []
+        for path in paths:
+            if is_playlist(path):
+                try:
+                    expanded.extend(read_playlist(path).paths)
+                except PlaylistError:
+                    continue
+            else:
+                expanded.append(path)
+        tracks = self.resolve_paths(expanded)
+        if not tracks:
+            return
+        at = min(at, len(self._queue))
+        self._queue.insert(at, tracks)
+        self._select_positions(list(range(at, at + len(tracks))))
+
+    def _select_positions(self, positions: list[int]) -> None:
+        wanted = set(positions)
+        self.list.clearSelection()
+        for row in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(row)
+            if item.data(0, Qt.ItemDataRole.UserRole) in wanted:
+                item.setSelected(True)
 
     def _play_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         position = item.data(0, Qt.ItemDataRole.UserRole)
