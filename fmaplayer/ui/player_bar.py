@@ -121,7 +121,7 @@ class PlayerBar(QFrame):
         self.continue_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.continue_button.setCheckable(True)
         self.continue_button.setAutoRaise(True)
-        self.continue_button.setToolTip("When the queue runs out, keep playing songs similar to the last one")
+        self.set_continue_seeds([])
         self.continue_button.setChecked(settings.continue_with_similar)
         self.continue_button.toggled.connect(self._on_continue_toggled)
         settings.changed.connect(self._on_setting_changed)
@@ -241,6 +241,15 @@ class PlayerBar(QFrame):
         moved = QSlider.SliderAction(action) == QSlider.SliderAction.SliderMove  # the signal sends an int
         if not moved and not self.seek_slider.isSliderDown():
             self._player.seek(self.seek_slider.sliderPosition() / _SEEK_STEPS_PER_SECOND)
+
+    def set_continue_seeds(self, titles: list[str]) -> None:
+        """The tooltip names the tracks "Continue with similar songs" goes by (those listened to)."""
+        tip = "When the queue runs out, keep playing songs similar to the ones you listened to."
+        if titles:
+            tip += "\nBased on: " + "; ".join(display_text(title, 80) for title in titles)
+        else:
+            tip += "\nA track counts once it played 30 s or half its length."
+        self.continue_button.setToolTip(plain_tooltip(tip))
 
     def _on_continue_toggled(self, checked: bool) -> None:
         self._settings.continue_with_similar = checked

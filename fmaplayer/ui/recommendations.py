@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from fmaplayer.recommend.calibration import model_centre
-from fmaplayer.recommend.continuation import SimilarContinuation
+from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
 from fmaplayer.recommend.index import SimilarityIndex
 from fmaplayer.recommend.ranking import RankingMode, relevant
@@ -202,8 +202,15 @@ class RecommendationsIntegration(QObject):
         self.panel.playRequested.connect(self._play)
         self.panel.enqueueRequested.connect(self._enqueue)
         player = getattr(window, "player", None)
+        # Only tracks really listened to seed the continuation; the seeds show in the button's tooltip.
+        self.listening = ListenTracker(self.continuation.note_listened)
+        self.continuation.on_seeds_changed = self._show_seeds
         if player is not None and hasattr(player, "trackChanged"):
-            player.trackChanged.connect(self.continuation.note_played)
+            player.trackChanged.connect(self.continuation.note_started)
+            player.trackChanged.connect(self.listening.track_changed)
+            player.positionChanged.connect(self.listening.position_changed)
+            if hasattr(player, "durationChanged"):
+                player.durationChanged.connect(self.listening.duration_changed)
         settings.changed.connect(self._on_setting_changed)
         self._apply_continuation()
         scan_finished = getattr(window, "scanFinished", None)   # a rescan adds work for the worker
@@ -308,6 +315,12 @@ class RecommendationsIntegration(QObject):
     def _on_setting_changed(self, key: str) -> None:
         if key == "continue_with_similar":
             self._apply_continuation()
+
+    def _show_seeds(self, track_ids: list[int]) -> None:
+        bar = getattr(self.window, "player_bar", None)
+        if bar is not None and hasattr(bar, "set_continue_seeds"):
+            by_id = {t.id: t for t in self.store.tracks_by_ids(track_ids)}
+            bar.set_continue_seeds([by_id[i].display_title for i in track_ids if i in by_id])
 
     def _apply_continuation(self) -> None:
         player = getattr(self.window, "player", None)
