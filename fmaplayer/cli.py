@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "scan": ("fmaplayer.recommend.cli_commands", "Scan folders (and embed) without a window."),
     "similar": ("fmaplayer.recommend.cli_commands", "Print the tracks most similar to a file."),
     "train": ("fmaplayer.ml.train_cli", "Train a genre model."),
+    "distill": ("fmaplayer.ml.distill_cli", "Distil the musicnn teacher into the CNN-LSTM (training only)."),
     "evaluate": ("fmaplayer.ml.evaluate_cli", "Evaluate models and write the report."),
     "self-test": ("fmaplayer.selftest", "Load the bundled model and embed a generated tone."),
 }

@@ -23,6 +23,10 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baselines", default="mfcc,musly", help="comma list of mfcc, musly; '' for none")
     parser.add_argument("--timing-tracks", type=int, default=40, help="tracks timed end to end per system")
     parser.add_argument("--out", default="models", help="folder for REPORT.md, report.json, plots/")
+    parser.add_argument("--teacher-cache", help="distillation cache: adds the teacher, overlap@10 with it, "
+                        "score spreads and the genre threshold check (`fmaplayer distill targets`)")
+    parser.add_argument("--extra", help="Debian music folder; its held-out packages are the unseen audio")
+    parser.add_argument("--max-segments", type=int, default=10, help="as given to `fmaplayer distill`")
     parser.add_argument(
         "--update-manifest",
         action=argparse.BooleanOptionalAction,
@@ -179,6 +183,11 @@ def run(name: str, args: argparse.Namespace) -> int:
             }
         except Exception as exc:  # noqa: BLE001 - reported precisely instead
             results["baselines"]["musly"] = {"error": f"{type(exc).__name__}: {exc}"}
+    if args.teacher_cache:
+        from fmaplayer.ml import generalisation
+
+        print("generalisation: teacher, unseen audio, score spread, genre threshold", flush=True)
+        generalisation.run(args, items, mels, results)
     (out / "report.json").write_text(json.dumps(results, indent=1))
     report_mod.write_report(results, out)
     if args.update_manifest:

@@ -210,6 +210,10 @@ def write_report(results: dict, out: Path, notes: str | None = None) -> None:
                 )
             lines.append(f"| {lab} | {counts.get(lab, '')} | " + " | ".join(row) + " |")
     lines += _paired_lines(results)
+    if "generalisation" in results:
+        from fmaplayer.ml.generalisation import section_lines
+
+        lines += section_lines(results["generalisation"])
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
     if notes:

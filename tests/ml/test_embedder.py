@@ -97,3 +97,27 @@ def test_missing_model_and_wrong_keras_version(embedder, tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(m))
     with pytest.raises(ModelLoadError, match="Keras 2.15.0"):
         Embedder(dst)
+
+
+def test_genre_is_named_only_above_the_manifest_threshold(embedder, tmp_path):
+    from fmaplayer.ml.embedder import Embedder
+
+    path = write_audio(tmp_path / "n.wav", noise(4.0, seed=5))
+    dst = _copy_model(tmp_path)
+    m = json.loads((tmp_path / "m.json").read_text())
+    named = Embedder(dst).embed(path)
+    m["genre_threshold"] = 1.01       # no probability reaches it: the genre is left unnamed
+    (tmp_path / "m.json").write_text(json.dumps(m))
+    unnamed = Embedder(dst).embed(path)
+    assert unnamed.genre == "" and np.allclose(unnamed.genre_probs, named.genre_probs)
+    m["genre_threshold"] = 0.0
+    (tmp_path / "m.json").write_text(json.dumps(m))
+    assert Embedder(dst).embed(path).genre == embedder.genres[int(np.argmax(named.genre_probs))]
+
+
+def test_bundled_manifest_carries_the_calibration_of_the_distilled_model():
+    m = manifest.load_manifest(manifest.bundled_model_path())
+    centre = np.asarray(m["embedding"]["centre"], np.float32)
+    assert centre.shape == (m["embedding"]["dim"],) and 0.3 < np.linalg.norm(centre) <= 1.0
+    assert 0.0 <= m["genre_threshold"] < 1.0
+    assert m["version"].split(".")[0] == "2" and m["training"]["teacher"]["licence"] == "ISC"
