@@ -74,6 +74,10 @@ def install_media_controls(app: Any, window: Any, player: Any) -> Any:
     mpris = install_mpris(player, "fmaplayer", raise_window=raise_window, quit_app=window.close)
     if mpris is not None:
         app.aboutToQuit.connect(mpris.close)
+        art_loader = getattr(window, "art_loader", None)
+        if art_loader is not None:  # mpris:artUrl, a file URL in the art cache
+            mpris.art_url = art_loader.cached_url
+            art_loader.artReady.connect(lambda *_: mpris.refresh_metadata())
     return mpris
 
 

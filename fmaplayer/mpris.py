@@ -222,6 +222,8 @@ class MprisService:
         self.desktop_entry = desktop_entry
         self._duration = 0.0
         self._last_position: float | None = None
+        # track -> file URL of its album art, or None; must answer at once (see ui.art_loader.cached_url)
+        self.art_url: Callable[[Any], str | None] | None = None
         root_cls, player_cls = _build_adaptors()
         # The exported object is a child of the player so it lives (and dies) with it.
         self._root = QObject(player if isinstance(player, QObject) else None)
@@ -400,7 +402,14 @@ class MprisService:
         track = self._current_track()
         meta = track_metadata(track, self._duration)
         meta["mpris:trackid"] = QDBusObjectPath(track_object_path(track))
+        art_url = self.art_url(track) if self.art_url is not None and track is not None else None
+        if art_url:
+            meta["mpris:artUrl"] = art_url
         return meta
+
+    def refresh_metadata(self) -> None:
+        """Tell clients the metadata changed (the album art arrived after the track started)."""
+        self._emit_changed({"Metadata": self.metadata()})
 
     def position_us(self) -> int:
         position = getattr(self._player, "position", None)

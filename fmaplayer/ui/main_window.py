@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from fmaplayer.library.playlists import is_playlist, resolve_paths
 from fmaplayer.settings import Settings
 from fmaplayer.ui.about_dialog import AboutDialog
+from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.library_view import LibraryView
 from fmaplayer.ui.player_bar import PlayerBar
 from fmaplayer.ui.playlist_actions import PlaylistActions
@@ -105,6 +106,9 @@ class MainWindow(QMainWindow):
 
         self.player_bar = PlayerBar(player, settings)
         self.playback_controls = self.player_bar.controls  # shuffle, repeat, mute, seek/volume steps
+        self.art_loader = ArtLoader(parent=self)  # album art, looked up off the UI thread
+        self.art_loader.artReady.connect(self.player_bar.show_art)
+        player.trackChanged.connect(self.art_loader.request)
         self.player_toolbar = QToolBar("Player")
         self.player_toolbar.setObjectName("playerToolBar")
         self.player_toolbar.setMovable(False)
@@ -499,6 +503,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.save_layout()
         self.session_keeper.save()
+        self.art_loader.shutdown()
         if self.scan_controller is not None:
             self.scan_controller.shutdown()
         super().closeEvent(event)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -23,6 +24,7 @@ from fmaplayer.ui.playback_controls import JumpSlider, PlaybackControls
 from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
 
 _SEEK_STEPS_PER_SECOND = 10
+_ART_SIZE = 40
 
 
 class ElidedLabel(QLabel):
@@ -84,6 +86,11 @@ class PlayerBar(QFrame):
         self.title_label.setFont(title_font)
         self.subtitle_label = ElidedLabel()
         self.subtitle_label.setObjectName("nowPlayingSubtitle")
+        self.art_label = QLabel()
+        self.art_label.setObjectName("albumArt")
+        self.art_label.setFixedSize(_ART_SIZE, _ART_SIZE)
+        self.art_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.art_label.hide()  # shown once a track with art plays
 
         self.elapsed_label = QLabel("0:00")
         self.total_label = QLabel("0:00")
@@ -176,6 +183,7 @@ class PlayerBar(QFrame):
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addLayout(buttons)
         layout.addSpacing(8)
+        layout.addWidget(self.art_label)
         layout.addWidget(now_playing_widget, 2)
         layout.addLayout(seek, 5)
         layout.addSpacing(4)
@@ -241,6 +249,25 @@ class PlayerBar(QFrame):
         moved = QSlider.SliderAction(action) == QSlider.SliderAction.SliderMove  # the signal sends an int
         if not moved and not self.seek_slider.isSliderDown():
             self._player.seek(self.seek_slider.sliderPosition() / _SEEK_STEPS_PER_SECOND)
+
+    @Slot(object, object)
+    def show_art(self, track: Any, path: Any) -> None:
+        """The album art of ``track`` (an image file) or nothing; ignored if another track plays now."""
+        if track is not None and track is not self._player.current_track():
+            return
+        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+        if pixmap.isNull():
+            self.art_label.clear()
+            self.art_label.hide()
+            return
+        ratio = self.devicePixelRatioF()
+        scaled = pixmap.scaled(QSize(round(_ART_SIZE * ratio), round(_ART_SIZE * ratio)),
+                               Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
+        self.art_label.setPixmap(scaled)
+        album = getattr(track, "album", "") if track is not None else ""
+        self.art_label.setToolTip(plain_tooltip(str(album)) if album else "")
+        self.art_label.show()
 
     def set_continue_seeds(self, titles: list[str]) -> None:
         """The tooltip names the tracks "Continue with similar songs" goes by (those listened to)."""
