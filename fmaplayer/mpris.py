@@ -33,6 +33,7 @@ PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"
 TRACK_PATH_PREFIX = "/io/github/fmaplayer/track/"
 PLAYBACK_STATUS = {"playing": "Playing", "paused": "Paused", "stopped": "Stopped"}
+LOOP_STATUS = {"off": "None", "all": "Playlist", "one": "Track"}  # repeat mode -> MPRIS LoopStatus
 SUPPORTED_MIME_TYPES = [
     "audio/mpeg", "audio/flac", "audio/x-flac", "audio/ogg", "audio/x-vorbis+ogg", "audio/opus",
     "audio/x-wav", "audio/wav", "audio/x-aiff",
@@ -191,6 +192,12 @@ def _build_adaptors():
         def _set_volume(self, value):
             self._service.set_volume(float(value))
 
+        def _set_loop_status(self, value):
+            self._service.set_loop_status(str(value))
+
+        def _set_shuffle(self, value):
+            self._service.set_shuffle(bool(value))
+
         PlaybackStatus = Property(str, lambda self: self._service.playback_status())
         Rate = Property(float, lambda self: 1.0)
         MinimumRate = Property(float, lambda self: 1.0)
@@ -204,6 +211,8 @@ def _build_adaptors():
         CanPause = Property(bool, lambda self: self._service.can_play())
         CanSeek = Property(bool, lambda self: self._service.can_seek())
         CanControl = Property(bool, lambda self: True)
+        LoopStatus = Property(str, lambda self: self._service.loop_status(), _set_loop_status)
+        Shuffle = Property(bool, lambda self: self._service.shuffle(), _set_shuffle)
 
     return RootAdaptor, PlayerAdaptor
 
@@ -271,6 +280,10 @@ class MprisService:
             player.volumeChanged.connect(lambda v: self._emit_changed({"Volume": float(v)}))
         if hasattr(player, "positionChanged"):
             player.positionChanged.connect(self._on_position_changed)
+        if hasattr(player, "repeatChanged"):
+            player.repeatChanged.connect(lambda _mode: self._emit_changed({"LoopStatus": self.loop_status()}))
+        if hasattr(player, "shuffleChanged"):
+            player.shuffleChanged.connect(lambda on: self._emit_changed({"Shuffle": bool(on)}))
 
     def _on_state_changed(self, _state: str) -> None:
         self._emit_changed({
@@ -357,6 +370,25 @@ class MprisService:
         setter = getattr(self._player, "set_volume", None)
         if setter is not None:
             setter(min(1.0, max(0.0, value)))
+
+    def loop_status(self) -> str:
+        getter = getattr(self._player, "repeat", None)
+        return LOOP_STATUS.get(getter() if callable(getter) else "off", "None")
+
+    def set_loop_status(self, status: str) -> None:
+        setter = getattr(self._player, "set_repeat", None)
+        mode = {v: k for k, v in LOOP_STATUS.items()}.get(status)
+        if setter is not None and mode is not None:
+            setter(mode)
+
+    def shuffle(self) -> bool:
+        getter = getattr(self._player, "shuffle", None)
+        return bool(getter()) if callable(getter) else False
+
+    def set_shuffle(self, enabled: bool) -> None:
+        setter = getattr(self._player, "set_shuffle", None)
+        if setter is not None:
+            setter(bool(enabled))
 
     def raise_window(self) -> None:
         if self._raise is not None:
