@@ -8,10 +8,12 @@ large common direction), so "96-100 %" said nothing. Subtracting the library's m
 cosine removes that shared part: what is left is how a track differs from the library as a whole, and
 cosines then spread over the whole range. A small library's mean is noisy, so it is blended with the
 model's own centre (the mean track vector of its training audio, from the manifest) weighted as
-PRIOR_TRACKS tracks. The app's panel and `fmaplayer similar` both rank and display with these functions.
+PRIOR_TRACKS tracks. The percentage is linear in the angle between the centred vectors (match_percent). The app's panel and `fmaplayer similar` both rank and display with these functions.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -45,8 +47,12 @@ def centred_cosine(rows: np.ndarray, query: np.ndarray, centre: np.ndarray | Non
 
 
 def match_percent(score: float) -> float:
-    """The displayed match: the centred cosine as a percentage, floored at 0 (unrelated or opposite)."""
-    return float(min(max(score, 0.0), 1.0) * 100.0)
+    """The displayed match: 100 % for the same direction, 0 % at a right angle (unrelated) or beyond,
+    linear in the angle between the centred vectors. Cosine itself crowds near neighbours at the top
+    (0.99 and 0.91 are 8 and 24 degrees apart: 91 % and 73 % here, but "99 %" and "91 %" as cosines);
+    the angle is a true distance, so equal steps in it read as equal steps in the percentage."""
+    angle = math.acos(min(max(float(score), -1.0), 1.0))
+    return max(0.0, 1.0 - angle / (math.pi / 2)) * 100.0
 
 
 

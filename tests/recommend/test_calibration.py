@@ -1,16 +1,19 @@
 """Library-centred scores: exact maths, the small-library prior, and a spread a user can read."""
 
 import numpy as np
+import pytest
 
 from fmaplayer.recommend import calibration
 from fmaplayer.recommend.index import SimilarityIndex, normalise_rows
 
 
 def _shared_component_library(n=200, dim=32, seed=0):
-    """Vectors like the ReLU embeddings: one big common direction plus a small individual part."""
+    """Vectors like the ReLU embeddings: one big common direction, a style (40 of them, 5 tracks each) and a
+    small individual part."""
     rng = np.random.default_rng(seed)
     common = np.abs(rng.normal(size=dim)) * 3
-    return normalise_rows(common + rng.normal(scale=0.4, size=(n, dim)))
+    styles = rng.normal(scale=0.6, size=(40, dim))
+    return normalise_rows(common + styles[np.arange(n) % 40] + rng.normal(scale=0.25, size=(n, dim)))
 
 
 def test_centred_cosine_matches_the_explicit_formula():
@@ -45,10 +48,10 @@ def test_centring_spreads_scores_that_raw_cosine_crowds_at_100_percent():
     for i in range(0, 200, 20):
         r = raw.top_k(rows[i], 10, exclude_ids=[i])
         c = centred.top_k(rows[i], 10, exclude_ids=[i])
-        gaps_raw.append(calibration.match_percent(r[0][1]) - calibration.match_percent(r[-1][1]))
+        gaps_raw.append(100 * (r[0][1] - r[-1][1]))         # what the old display showed
         gaps_centred.append(calibration.match_percent(c[0][1]) - calibration.match_percent(c[-1][1]))
-        assert calibration.match_percent(r[-1][1]) > 90   # the old display: everything "90-100 %"
-    assert np.median(gaps_raw) < 3 and np.median(gaps_centred) > 10
+        assert r[-1][1] > 0.9                                # raw cosine: everything "90-100 %"
+    assert np.median(gaps_raw) < 5 and np.median(gaps_centred) > 15
 
 
 def test_centred_index_follows_library_changes():
@@ -69,9 +72,12 @@ def test_centred_index_follows_library_changes():
 
 
 def test_match_percent_is_clamped():
-    assert calibration.match_percent(-0.3) == 0.0
-    assert calibration.match_percent(0.425) == 42.5
-    assert calibration.match_percent(1.2) == 100.0
+    assert calibration.match_percent(-0.3) == 0.0 and calibration.match_percent(0.0) == 0.0
+    assert calibration.match_percent(0.5) == pytest.approx(100 / 3)     # 60 degrees of 90
+    assert calibration.match_percent(1.0) == 100.0 and calibration.match_percent(1.2) == 100.0
+    # monotone, so ranking by score and by percentage agree
+    scores = np.linspace(-1, 1, 101)
+    assert np.all(np.diff([calibration.match_percent(x) for x in scores]) >= 0)
 
 
 def test_model_centre_reads_the_manifest():
