@@ -451,6 +451,7 @@ class MainWindow(QMainWindow):
             ("Playback", [self.play_pause_action, self.previous_action, self.next_action,
                           *self.playback_controls.shortcut_actions()]),
             ("Library", [self.focus_filter_action, self.add_folder_action, self.rescan_action,
+                         *self.playlists.actions(),
                          *[a for a in self._extension_actions if not a.shortcut().isEmpty()]]),
             ("Window", [self.settings_action, self.shortcuts_action, self.quit_action]),
         ]

@@ -33,13 +33,22 @@ class PlaylistActions(QObject):
                                    "&Save queue as playlist…", window)
         self.save_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.save_action.triggered.connect(self.choose_save_path)
+        self.save_relevant_action = QAction("Save &relevant songs as playlist…", window)
+        self.save_relevant_action.setVisible(False)  # until the recommendations are installed
+        self.save_relevant_action.triggered.connect(self.choose_save_relevant_path)
+        self._relevant_source = None
         window.addAction(self.open_action)
         window.addAction(self.save_action)
         self.last_report: QMessageBox | None = None  # the "entries not found" box, kept for tests
         self._folder = ""
 
     def actions(self) -> list[QAction]:
-        return [self.open_action, self.save_action]
+        return [self.open_action, self.save_action, self.save_relevant_action]
+
+    def set_relevant_source(self, tracks_fn) -> None:
+        """The relevant-songs panel's results (a callable), for "Save relevant songs as playlist…"."""
+        self._relevant_source = tracks_fn
+        self.save_relevant_action.setVisible(True)
 
     # ---- dialogs --------------------------------------------------------------------------------------
     def choose_playlist(self) -> None:
@@ -59,6 +68,19 @@ class PlaylistActions(QObject):
             if not path.lower().endswith((".m3u8", ".m3u")):
                 path += ".m3u8"
             self.save_queue(path)
+
+    def choose_save_relevant_path(self) -> None:
+        tracks = self._relevant_source() if self._relevant_source is not None else []
+        if not tracks:
+            self._window.status.showMessage("Open “Get relevant songs” on a track first.", 5000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self._window, "Save relevant songs as playlist",
+                                              os.path.join(self._start_folder(), "relevant.m3u8"),
+                                              "M3U8 playlist (*.m3u8)")
+        if path:
+            if not path.lower().endswith((".m3u8", ".m3u")):
+                path += ".m3u8"
+            self.save_tracks(path, tracks)
 
     def _start_folder(self) -> str:
         return self._folder or next(iter(self._window.settings.music_folders), "")
@@ -89,9 +111,16 @@ class PlaylistActions(QObject):
         return tracks
 
     def save_queue(self, path: str) -> bool:
+        return self.save_tracks(path, self._window.player.queue.items())
+
+    def save_relevant(self, path: str) -> bool:
+        tracks = self._relevant_source() if self._relevant_source is not None else []
+        return bool(tracks) and self.save_tracks(path, tracks)
+
+    def save_tracks(self, path: str, tracks: list) -> bool:
         window = self._window
         try:
-            count = write_playlist(path, window.player.queue.items())
+            count = write_playlist(path, tracks)
         except PlaylistError as exc:
             QMessageBox.warning(window, "Save playlist", str(exc))
             return False

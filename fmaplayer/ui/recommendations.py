@@ -220,6 +220,9 @@ class RecommendationsIntegration(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         window.installEventFilter(self)       # stop the worker when the window closes
+        from fmaplayer.ui.panel_state import RelevantPanelState
+
+        self.panel_state = RelevantPanelState(self, window, settings)  # anchor restored; save as playlist
         if autostart:
             # after show(): the first event-loop turn, so the window paints before TensorFlow loads
             QTimer.singleShot(0, self.start)

@@ -48,6 +48,8 @@ class ShortcutsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setShowGrid(False)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a reference card, not something to edit
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         previous_heading = None
         for row, (heading, label, keys) in enumerate(rows):
             cells = (heading if heading != previous_heading else "", label, keys)
@@ -69,7 +71,7 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(520, min(640, 80 + 26 * len(rows)))
+        self.resize(520, min(680, 110 + (self.table.fontMetrics().height() + 8) * len(rows)))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def rows(self) -> list[tuple[str, str]]:
