@@ -146,6 +146,9 @@ class QueueView(QDockWidget):
         self.setWidget(container)
 
         self._queue.changed.connect(self.refresh)
+        shuffle_changed = getattr(player, "shuffleChanged", None)
+        if shuffle_changed is not None:  # the title says the list is not the order of play
+            shuffle_changed.connect(self.refresh)
         current_changed = getattr(self._queue, "currentChanged", None)
         if current_changed is not None:
             current_changed.connect(self.refresh)
@@ -184,6 +187,10 @@ class QueueView(QDockWidget):
             rows.append(more)
         self.list.addTopLevelItems(rows)
         self.list.setUpdatesEnabled(True)
+        shuffle = getattr(self._player, "shuffle", None)
+        if callable(shuffle) and shuffle():
+            self.setWindowTitle(f"Up next ({len(items):,}, shuffled)" if items else "Up next (shuffled)")
+            return
         upcoming = max(0, len(items) - current - 1)
         self.setWindowTitle(f"Up next ({upcoming:,})" if upcoming else "Up next")
 

@@ -104,3 +104,21 @@ def test_delete_removes_the_selected_entries(make_window, player, qtbot):
     with qtbot.waitSignal(player.queue.changed):
         qtbot.keyClick(queue_list, Qt.Key.Key_Delete)
     assert _titles(player) == ["Blue Train"] and window.queue_view.count() == 1
+
+
+def test_a_playlist_dropped_on_the_queue_is_expanded(make_window, player, qtbot, tmp_path):
+    window, _tracks = _window_with_queue(make_window, player, qtbot)
+    song = tmp_path / "song.flac"
+    song.write_bytes(b"fake")
+    playlist = tmp_path / "list.m3u8"
+    playlist.write_text("song.flac\ngone.flac\n", encoding="utf-8")
+    with qtbot.waitSignal(window.scanFinished, timeout=10_000):  # song.flac is new to the library
+        window.queue_view.insert_paths([str(playlist)], 1)
+    assert [t.path for t in player.queue.items()][1] == str(song) and len(player.queue) == 4
+
+
+def test_the_queue_title_says_when_it_is_shuffled(make_window, player, qtbot):
+    window, _tracks = _window_with_queue(make_window, player, qtbot)
+    assert window.queue_view.windowTitle() == "Up next (2)"
+    player.set_shuffle(True)
+    assert window.queue_view.windowTitle() == "Up next (3, shuffled)"
