@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -46,3 +47,41 @@ def native_path(path: str | os.PathLike[str]) -> str | bytes:
 def display_path(path: str | os.PathLike[str]) -> str:
     """A printable form of a path: undecodable bytes become U+FFFD instead of lone surrogates."""
     return os.fspath(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def storable_text(text: str) -> str:
+    """`text` as valid UTF-8 for SQLite or a screen: surrogate escapes of undecodable file-name bytes
+    (and any other lone surrogate) become U+FFFD instead of failing the write."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+# C0/C1 controls and DEL would let a file name clear the screen or retitle the terminal; bidi embedding,
+# override and isolate controls would reverse the rest of the line (the plain LRM/RLM marks cannot).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_control(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or ch in BIDI_CONTROLS
+
+
+def terminal_text(text: str) -> str:
+    """`text` safe to print on a terminal: control and bidi characters as visible escapes (\\x1b, \\u202e)."""
+    text = storable_text(str(text))
+    if not any(map(_is_control, text)):
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if _is_control(ch) else ch for ch in text)
+
+
+def strip_bidi(text: str) -> str:
+    """`text` without bidi override/isolate controls, so a tag cannot reverse a table cell."""
+    if not any(ch in BIDI_CONTROLS for ch in text):
+        return text
+    return "".join(ch for ch in text if ch not in BIDI_CONTROLS)

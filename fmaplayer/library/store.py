@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -20,7 +21,7 @@ import numpy as np
 
 from fmaplayer.errors import LibraryError
 from fmaplayer.library import migrations
-from fmaplayer.library.paths import path_key
+from fmaplayer.library.paths import path_key, storable_text
 from fmaplayer.library.track import Track
 
 _TRACK_COLUMNS = (
@@ -96,10 +97,22 @@ def _field(record: object, name: str, default=None):
     return getattr(record, name, default)
 
 
-def _blob(array: np.ndarray | None) -> bytes | None:
+def _blob(array: np.ndarray | None, what: str = "probabilities", track_id: int = 0) -> bytes | None:
     if array is None:
         return None
-    return np.ascontiguousarray(array, dtype=np.float32).ravel().tobytes()
+    values = np.ascontiguousarray(array, dtype=np.float32).ravel()
+    _require_finite(values, what, track_id)
+    return values.tobytes()
+
+
+def _require_finite(values: np.ndarray, what: str, track_id: int) -> None:
+    # NaN/inf from bad samples would rank as 100 % similar to each other and argmax to genre 0
+    if not np.all(np.isfinite(values)):
+        raise LibraryError(f"refusing non-finite embedding {what} for track {track_id}")
+
+
+def _text(value) -> str:
+    return storable_text(str(value or ""))
 
 
 def _chunks(items: Sequence, size: int = _MAX_VARS) -> Iterator[Sequence]:
@@ -261,17 +274,17 @@ class LibraryStore:
             values.append(
                 (
                     path_key(_field(r, "path")),
-                    _field(r, "title", "") or "",
-                    _field(r, "artist", "") or "",
-                    _field(r, "album", "") or "",
-                    _field(r, "album_artist", "") or "",
+                    _text(_field(r, "title")),
+                    _text(_field(r, "artist")),
+                    _text(_field(r, "album")),
+                    _text(_field(r, "album_artist")),
                     None if track_no is None else int(track_no),
                     None if year is None else int(year),
-                    _field(r, "genre", "") or "",
+                    _text(_field(r, "genre")),
                     float(_field(r, "duration", 0.0) or 0.0),
                     int(_field(r, "size", 0) or 0),
                     float(_field(r, "mtime", 0.0) or 0.0),
-                    _field(r, "error"),
+                    None if _field(r, "error") is None else _text(_field(r, "error")),
                     now,
                 )
             )
@@ -303,10 +316,13 @@ class LibraryStore:
             if vector.size == 0:
                 raise LibraryError(f"empty embedding vector for track {row.track_id}")
             track_id = int(row.track_id)
+            _require_finite(vector, "vector", track_id)
             params.append(
                 (
-                    track_id, model_id, int(vector.size), vector.tobytes(), row.genre or "",
-                    _blob(row.genre_probs), row.mood, _blob(row.mood_probs), now, track_id,
+                    track_id, model_id, int(vector.size), vector.tobytes(), _text(row.genre),
+                    _blob(row.genre_probs, "genre probabilities", track_id),
+                    None if row.mood is None else _text(row.mood),
+                    _blob(row.mood_probs, "mood probabilities", track_id), now, track_id,
                 )
             )
             clear.append((track_id, model_id))
@@ -319,8 +335,30 @@ class LibraryStore:
     def record_embedding_failure(self, model_id: str, track_id: int, reason: str) -> None:
         """Remember that `model_id` could not analyse the track, so it is not retried until it changes."""
         track_id = int(track_id)
+        reason = storable_text(str(reason))[:1000]  # reasons quote file names, which may not be UTF-8
         with self._write() as conn:
-            conn.execute(_UPSERT_FAILURE, (track_id, model_id, str(reason)[:1000], time.time(), track_id))
+            conn.execute(_UPSERT_FAILURE, (track_id, model_id, reason, time.time(), track_id))
+
+    def clear_embedding_failures(self, model_id: str | None = None) -> int:
+        """Forget recorded analysis failures (of one model, or all) so those tracks are tried again."""
+        with self._write() as conn:
+            if model_id is None:
+                cursor = conn.execute("DELETE FROM embedding_failures")
+            else:
+                cursor = conn.execute("DELETE FROM embedding_failures WHERE model_id = ?", (model_id,))
+            return max(cursor.rowcount, 0)
+
+    def errors_by_path(self, under_folders: Iterable[str | os.PathLike[str]] | None = None) -> dict[str, str]:
+        """path -> stored reason of every unreadable track (under the given folders)."""
+        query = "SELECT path, error FROM tracks WHERE error IS NOT NULL"
+        with self._read() as conn:
+            if under_folders is None:
+                rows = conn.execute(query).fetchall()
+            else:
+                rows = []
+                for low, high in _prefix_ranges(under_folders):
+                    rows += conn.execute(f"{query} AND path >= ? AND path < ?", (low, high)).fetchall()
+        return {os.fsdecode(path): error for path, error in rows}
 
     def embedding_failures(self, model_id: str) -> dict[int, str]:
         with self._read() as conn:
@@ -329,8 +367,11 @@ class LibraryStore:
             ).fetchall()
         return dict(rows)
 
-    def load_embeddings(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """(ids int64[N], vectors float32[N, D]) sorted by track id; (0,) and (0, 0) when there are none."""
+    def load_embeddings(self, model_id: str, dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids int64[N], vectors float32[N, D]) sorted by track id; (0,) and (0, 0) when there are none.
+
+        Rows of another size than `dim` (default: the most common size) cannot share one index: they
+        are deleted, so the next analysis run embeds those tracks again, and the rest keep working."""
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT track_id, dim, vector FROM embeddings WHERE model_id = ? ORDER BY track_id",
@@ -338,10 +379,17 @@ class LibraryStore:
             ).fetchall()
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        dims = {dim for _, dim, _ in rows}
-        if len(dims) != 1:
-            raise LibraryError(f"embeddings of model {model_id} have mixed dimensions {sorted(dims)}")
-        dim = dims.pop()
+        sizes = Counter(d for _, d, _ in rows)
+        if dim is None:
+            dim = max(sizes, key=lambda d: (sizes[d], d))
+        bad = [(track_id, model_id) for track_id, d, blob in rows if d != dim or len(blob) != 4 * d]
+        if bad:
+            with self._write() as conn:
+                conn.executemany("DELETE FROM embeddings WHERE track_id = ? AND model_id = ?", bad)
+            dropped = {b[0] for b in bad}
+            rows = [r for r in rows if r[0] not in dropped]
+            if not rows:
+                return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
         return ids, matrix.copy()

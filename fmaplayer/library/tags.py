@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from fmaplayer.errors import TagReadError
+from fmaplayer.library.paths import BIDI_CONTROLS
 
 MAX_TAG_CHARS = 1000
 ELLIPSIS = "\u2026"
@@ -72,8 +73,8 @@ def sanitize_text(value: object, limit: int = MAX_TAG_CHARS) -> str:
         cat = unicodedata.category(ch)
         if cat == "Cc":
             cleaned.append(" ")  # newlines, tabs, NUL, ESC ...: keep words apart, drop the control
-        elif cat == "Cs":
-            continue  # a lone surrogate cannot be stored as UTF-8
+        elif cat == "Cs" or ch in BIDI_CONTROLS:
+            continue  # a lone surrogate cannot be stored as UTF-8; U+202E would reverse the cell
         else:
             cleaned.append(ch)
     text = _WHITESPACE_RE.sub(" ", "".join(cleaned)).strip()

@@ -205,17 +205,62 @@ def test_invalid_embeddings_raise_library_error(store):
     ids = store.upsert_tracks([make_track("/m/a.mp3"), make_track("/m/b.mp3")])
     with pytest.raises(LibraryError):
         store.save_embeddings(MODEL, [EmbeddingRow(ids[0], np.zeros(0, np.float32), "Rock")])
-    store.save_embeddings(MODEL, [EmbeddingRow(ids[0], vec(0, dim=8), "Rock")])
+    for bad in (np.nan, np.inf, -np.inf):   # NaN samples once stored NaN probabilities and vectors
+        vector = vec(0).copy()
+        vector[3] = bad
+        with pytest.raises(LibraryError, match="non-finite"):
+            store.save_embeddings(MODEL, [EmbeddingRow(ids[0], vector, "Rock")])
+        probs = np.array([0.5, bad], np.float32)
+        with pytest.raises(LibraryError, match="non-finite"):
+            store.save_embeddings(MODEL, [EmbeddingRow(ids[0], vec(0), "Rock", genre_probs=probs)])
+        with pytest.raises(LibraryError, match="non-finite"):
+            store.save_embeddings(MODEL, [EmbeddingRow(ids[0], vec(0), "Rock", mood="x", mood_probs=probs)])
+    assert store.load_embeddings(MODEL)[0].size == 0
+
+
+def test_embeddings_of_another_size_are_dropped_for_reanalysis(store):
+    """One stored vector of another size used to break `similar` for the whole library."""
+    ids = store.upsert_tracks([make_track(f"/m/{n}.mp3") for n in "abc"])
+    store.save_embeddings(MODEL, [EmbeddingRow(ids[0], vec(0, dim=8), "Rock"),
+                                  EmbeddingRow(ids[2], vec(2, dim=8), "Rock")])
     store.save_embeddings(MODEL, [EmbeddingRow(ids[1], vec(1, dim=4), "Rock")])
-    with pytest.raises(LibraryError, match="mixed dimensions"):
-        store.load_embeddings(MODEL)
+    loaded, matrix = store.load_embeddings(MODEL)
+    assert loaded.tolist() == [ids[0], ids[2]] and matrix.shape == (2, 8)
+    assert [t.id for t in store.tracks_needing_embedding(MODEL)] == [ids[1]]   # analysed again
+    # with the model's own size given, that size wins even when it is the minority
+    store.save_embeddings(MODEL, [EmbeddingRow(ids[1], vec(1, dim=4), "Rock")])
+    loaded, matrix = store.load_embeddings(MODEL, dim=4)
+    assert loaded.tolist() == [ids[1]] and matrix.shape == (1, 4)
 
 
 def test_failed_write_rolls_back_the_whole_batch(store):
     store.upsert_tracks([make_track("/m/a.mp3")])
     with pytest.raises(LibraryError):
-        store.upsert_tracks([make_track("/m/b.mp3"), make_track("/m/c.mp3", title="bad\ud800")])
+        store.upsert_tracks([make_track("/m/b.mp3"), make_track("/m/c.mp3", track_no=2**70)])
     assert store.count() == 1
+
+
+def test_text_from_non_utf8_names_is_stored_with_replacement(store):
+    """A non-UTF-8 file name in a title, a reason or an error used to abort the write (and the analysis
+    of the whole library): surrogates become U+FFFD, the path itself keeps its exact bytes."""
+    path = os.fsdecode(b"/m/bad\xffname.mp3")
+    (track_id,) = store.upsert_tracks([make_track(path, title="bad\udcffname", error=None)])
+    assert store.track(track_id).title == "bad\ufffdname"
+    assert store.track(track_id).path == path
+    store.record_embedding_failure(MODEL, track_id, f"cannot decode {path}: odd\ud800")
+    assert store.embedding_failures(MODEL) == {track_id: "cannot decode /m/bad\ufffdname.mp3: odd\ufffd"}
+    store.upsert_tracks([make_track(path, error=f"{path}: not a valid MP3 file")])
+    assert store.track(track_id).error == "/m/bad\ufffdname.mp3: not a valid MP3 file"
+
+
+def test_failures_can_be_cleared_for_a_retry(store):
+    ids = store.upsert_tracks([make_track("/m/a.mp3"), make_track("/m/b.mp3")])
+    store.record_embedding_failure(MODEL, ids[0], "no audio")
+    store.record_embedding_failure("other@1", ids[1], "no audio")
+    assert store.clear_embedding_failures(MODEL) == 1
+    assert store.embedding_failures(MODEL) == {}
+    assert store.embedding_failures("other@1") == {ids[1]: "no audio"}
+    assert store.clear_embedding_failures() == 1
 
 
 def test_wal_mode_and_reopen(tmp_path):
