@@ -22,7 +22,7 @@ from pathlib import Path
 
 SEED = 20261122
 MODEL_VERSION = "2.0.0"
-LOSS_WEIGHTS = {"teacher": 1.0, "tags": 1.0, "genre": 0.5, "mood": 0.25}
+LOSS_WEIGHTS = {"teacher": 1.0, "tags": 0.5, "genre": 0.2, "mood": 0.1}
 
 
 def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
@@ -34,11 +34,15 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", help="start from this .keras model (e.g. the bundled one)")
     parser.add_argument("--out", help="run folder for `train` (outside the repo)")
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--crops", type=int, default=3, help="random crops per segment per epoch")
     parser.add_argument("--weights", default=json.dumps(LOSS_WEIGHTS), help="loss weights as JSON")
     parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--lr-patience", type=int, default=2, help="halve the lr after N bad epochs")
+    parser.add_argument("--monitor", default="val_teacher_loss",
+                        help="validation figure that picks the checkpoint (the teacher term generalises; "
+                             "the genre term over-fits the few labelled clips)")
     parser.add_argument("--models", help="`export`: output folder (default: the repository's models/)")
     parser.add_argument("--checkpoint", default="best.keras", help="`export`: which checkpoint of --out")
 
@@ -116,7 +120,8 @@ def _train(args) -> int:
         from fmaplayer.ml.models import build_model
 
         base = init or build_model("cnn_lstm", len(genres), len(moods))
-        model = distill.add_distillation_heads(base)
+        has_heads = "teacher" in [layer.name for layer in base.layers]  # continuing an earlier distillation
+        model = base if has_heads else distill.add_distillation_heads(base)
     distill.compile_student(model, args.lr, json.loads(args.weights))
     if (out / "optimizer_lr.json").exists():
         model.optimizer.learning_rate.assign(json.loads((out / "optimizer_lr.json").read_text())["lr"])
@@ -133,7 +138,8 @@ def _train(args) -> int:
             lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             (out / "optimizer_lr.json").write_text(json.dumps({"lr": lr}))
 
-    callbacks = [*training.make_callbacks(out, state, args.patience, log, lr_patience=1), SaveLr()]
+    callbacks = [*training.make_callbacks(out, state, args.patience, log, lr_patience=args.lr_patience,
+                                          monitor=args.monitor), SaveLr()]
     model.fit(seq, validation_data=(xv, yv, wv), epochs=args.epochs, initial_epoch=state.data["epochs_done"],
               callbacks=callbacks, verbose=2, validation_batch_size=64)
     log(f"done: best epoch {state.data['best_epoch']} val loss {state.data['best_val_loss']}")

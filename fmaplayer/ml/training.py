@@ -173,12 +173,13 @@ class RunState:
         tmp.replace(self.path)
 
 
-def make_callbacks(run_dir: Path, state: RunState, patience: int, log, lr_patience: int = 2):
+def make_callbacks(run_dir: Path, state: RunState, patience: int, log, lr_patience: int = 2,
+                   monitor: str = "val_loss"):
     import keras
 
     class Checkpointer(keras.callbacks.Callback):
-        """Saves last.keras every epoch (optimizer included) and best.keras on a new best val loss;
-        stops after `patience` epochs without improvement."""
+        """Saves last.keras every epoch (optimizer included) and best.keras on a new best `monitor`
+        (validation loss by default); stops after `patience` epochs without improvement."""
 
         def on_epoch_begin(self, epoch, logs=None):
             self.t0 = time.time()
@@ -189,7 +190,7 @@ def make_callbacks(run_dir: Path, state: RunState, patience: int, log, lr_patien
             d = state.data
             d["history"].append(logs)
             d["epochs_done"] = epoch + 1
-            vl = logs.get("val_loss", logs.get("loss"))
+            vl = logs.get(monitor, logs.get("val_loss", logs.get("loss")))
             improved = vl is not None and (d["best_val_loss"] is None or vl < d["best_val_loss"] - 1e-4)
             self.model.save(run_dir / "last.tmp.keras")
             (run_dir / "last.tmp.keras").replace(run_dir / "last.keras")
