@@ -23,6 +23,8 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "scan":
         parser.add_argument("dirs", nargs="+", metavar="DIR", help="folders (or files) to scan")
         parser.add_argument("--no-embed", action="store_true", help="only read tags; do not analyse audio")
+        parser.add_argument("--retry-failed", action="store_true",
+                            help="analyse again the files the model could not analyse before")
     elif name == "similar":
         parser.add_argument("file", metavar="FILE", help="an audio file, normally one of the library")
         parser.add_argument("-n", type=int, default=10, metavar="N", help="how many tracks (default 10)")
@@ -42,7 +44,7 @@ def run(name: str, args: argparse.Namespace, embedder_factory: Callable[[str], o
             return scan_command(args, embedder_factory)
         return similar_command(args, embedder_factory)
     except FmaplayerError as exc:
-        print(f"fmaplayer {name}: {exc}", file=sys.stderr)
+        print(f"fmaplayer {name}: {terminal_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"\nfmaplayer {name}: interrupted; finished work is kept", file=sys.stderr)
@@ -55,7 +57,15 @@ def _open_store(db: str | None):
     from fmaplayer.library.store import LibraryStore
 
     path = os.path.abspath(db) if db else str(default_db_path())
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    folder = os.path.dirname(path) or "."
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:   # a file where the folder should be, no permission, read-only disk
+        from fmaplayer.errors import LibraryError
+
+        raise LibraryError(
+            f"cannot use {_shown(path)} as the library database: the folder "
+            f"{_shown(folder)} cannot be created ({exc.strerror or exc})") from exc
     return LibraryStore(path), path
 
 
@@ -97,20 +107,32 @@ class _StderrProgress:
             sys.stderr.flush()
 
 
+def terminal_text(text: str) -> str:
+    from fmaplayer.library.paths import terminal_text as safe
+
+    return safe(text)
+
+
+def _shown(path: str) -> str:
+    """A path as printed: undecodable bytes replaced, control characters escaped."""
+    from fmaplayer.library.paths import display_path
+
+    return terminal_text(display_path(path))
+
+
 def _under(path: str, roots: list[str]) -> bool:
     return any(path == r or path.startswith(os.path.join(r, "")) for r in roots)
 
 
 # --- scan ---------------------------------------------------------------------------------------
 def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
-    from fmaplayer.library.paths import display_path
     from fmaplayer.library.scanner import Scanner
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner
 
     roots = [os.path.abspath(d) for d in args.dirs]
     missing = [d for d in roots if not os.path.exists(d)]
     if missing:
-        print(f"fmaplayer scan: no such folder: {', '.join(map(display_path, missing))}", file=sys.stderr)
+        print(f"fmaplayer scan: no such folder: {', '.join(map(_shown, missing))}", file=sys.stderr)
         return 2
     store, db_path = _open_store(args.db)
     started = time.perf_counter()
@@ -119,7 +141,7 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
     scanner = Scanner(store)
     progress = _StderrProgress("scan")
     def report(done: int, total: int, path: str) -> None:
-        progress(f"{done}/{total or '?'} {display_path(path)[-60:]}")
+        progress(f"{done}/{total or '?'} {_shown(path)[-60:]}")
 
     summaries = []
     if folders:
@@ -134,6 +156,8 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
     if not args.no_embed:
         embedder = _make_embedder(args.device, embedder_factory)
         model_id = embedder.model_id
+        if args.retry_failed:
+            store.clear_embedding_failures(model_id)
         bar = _StderrProgress(f"analyse ({embedder.device})")
         runner = EmbeddingRunner(store, embedder, CLI_BATCH_SIZE, on_progress=lambda p: bar(
             f"{p.done}/{p.total} tracks, {p.tracks_per_s:.1f} tracks/s"))
@@ -147,6 +171,9 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
     if model_id:
         by_id = {t.id: t.path for t in tracks}
         failures = {by_id[i]: r for i, r in store.embedding_failures(model_id).items() if i in by_id}
+        for i in embed_summary.transient:   # not stored (retried next time), but said now
+            if i in by_id:
+                failures[by_id[i]] = f"{embed_summary.failed[i][1]} (tried again next scan)"
     embedded_total = 0
     if model_id:
         ids, _ = store.load_embeddings(model_id)
@@ -157,7 +184,7 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
     added = sum(s.added for s in summaries)
     updated = sum(s.updated for s in summaries)
     removed = sum(s.removed for s in summaries)
-    print(f"library: {db_path}", file=out)
+    print(f"library: {_shown(db_path)}", file=out)
     print(f"tracks: {len(tracks)} (added {added}, updated {updated}, removed {removed}, "
           f"scan {scan_seconds:.1f} s)", file=out)
     if embed_summary is not None:
@@ -167,10 +194,10 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
         print("embedded: skipped (--no-embed)", file=out)
     print(f"unreadable: {len(unreadable) + len(failures)}", file=out)
     for path, reason in sorted(unreadable) + sorted(failures.items()):
-        print(f"  {display_path(path)}: {reason}", file=out)
+        print(f"  {_shown(path)}: {terminal_text(reason)}", file=out)
     for summary in summaries:
         for error in summary.folder_errors:
-            print(f"  folder skipped: {error}", file=out)
+            print(f"  folder skipped: {terminal_text(error)}", file=out)
     print(f"seconds: {seconds:.1f}", file=out)
     if embed_summary is not None:
         processed = embed_summary.embedded + len(embed_summary.failed)
@@ -195,12 +222,16 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         return 2
     path = os.path.abspath(args.file)
     if not os.path.exists(path):
-        print(f"fmaplayer similar: no such file: {display_path(path)}", file=sys.stderr)
+        print(f"fmaplayer similar: no such file: {_shown(path)}", file=sys.stderr)
+        return 2
+    if not os.path.isfile(path):   # a FIFO would block the decoder; a folder is no track either
+        print(f"fmaplayer similar: not a regular file: {_shown(path)}", file=sys.stderr)
         return 2
     store, _db_path = _open_store(args.db)
     track = store.track_by_path(path)
     if track is not None and track.error:
-        print(f"fmaplayer similar: {display_path(path)} is unreadable: {track.error}", file=sys.stderr)
+        print(f"fmaplayer similar: {_shown(path)} is unreadable: {terminal_text(track.error)}",
+              file=sys.stderr)
         return 1
     embedder = _make_embedder(args.device, embedder_factory)
     model_id = embedder.model_id
@@ -220,7 +251,8 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         if track.id not in index:          # analyse it first, stored like the app would
             result = EmbeddingRunner(store, embedder).embed_ids([track.id])
             if track.id in result.failed:
-                print(f"fmaplayer similar: cannot analyse {display_path(path)}: {result.failed[track.id][1]}",
+                print(f"fmaplayer similar: cannot analyse {_shown(path)}: "
+                      f"{terminal_text(result.failed[track.id][1])}",
                       file=sys.stderr)
                 return 1
             ids, matrix = store.load_embeddings(model_id)
@@ -228,12 +260,13 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
             genres = store.predicted_genres(model_id)
         recommendations = relevant(index, [track.id], args.n, mode, genres, file_key=file_key)
     else:                                   # not in the library: compare without storing it
-        print(f"fmaplayer similar: {display_path(path)} is not in the library; comparing it as is",
+        print(f"fmaplayer similar: {_shown(path)} is not in the library; comparing it as is",
               file=sys.stderr)
         try:
             embedding = embedder.embed(path)
         except AudioDecodeError as exc:
-            print(f"fmaplayer similar: cannot analyse {display_path(path)}: {exc}", file=sys.stderr)
+            print(f"fmaplayer similar: cannot analyse {_shown(path)}: {terminal_text(str(exc))}",
+                  file=sys.stderr)
             return 1
         recommendations = relevant(index, [], args.n, mode, genres, file_key=file_key,
                                    query_vector=embedding.vector, query_genre=embedding.genre,
@@ -251,10 +284,10 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
                            "genre": r.genre} for t, r in rows], indent=2))
         return 0
     for rank, (t, r) in enumerate(rows, 1):
-        who = f"{t.artist} — " if t.artist else ""
+        who = f"{terminal_text(t.artist)} — " if t.artist else ""
         percent = calibration.match_percent(r.score)
-        print(f"{rank:3d}. {percent:5.1f} %  {r.genre or '?':<14} {who}{t.display_title}"
-              f"  ({display_path(t.path)})")
+        print(f"{rank:3d}. {percent:5.1f} %  {r.genre or '?':<14} {who}{terminal_text(t.display_title)}"
+              f"  ({_shown(t.path)})")
     if not rows:
         print("(no analysed tracks to compare with)")
     return 0

@@ -13,6 +13,8 @@ is waiting for it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections import deque
@@ -20,6 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from fmaplayer.errors import AnalysisError, AudioDecodeError, is_transient_reason
+from fmaplayer.library.paths import display_path
 
 try:  # the store's row type; a local twin keeps this module importable while the store is missing
     from fmaplayer.library.store import EmbeddingRow
@@ -56,6 +61,7 @@ class CommittedBatch:
 class RunSummary:
     embedded: int = 0
     failed: dict[int, tuple[str, str]] = field(default_factory=dict)   # id -> (path, reason)
+    transient: set[int] = field(default_factory=set)   # failed ids not stored: retried next run
     seconds: float = 0.0
     busy_seconds: float = 0.0
     device: str = ""
@@ -216,8 +222,16 @@ class EmbeddingRunner:
         began = self._clock()
         rows: list[EmbeddingRow] = []
         for track, result in zip(readable, self._embed([t.path for t in readable]), strict=True):
-            if isinstance(result, BaseException):
+            if isinstance(result, AudioDecodeError):
                 failures[track.id] = (track.path, _reason(result))
+            elif isinstance(result, BaseException):
+                # not about the file: recording it would mark good tracks unreadable for ever
+                raise AnalysisError(
+                    "analysis stopped, no track was marked unreadable: the model failed on "
+                    f"{display_path(track.path)}: "
+                    f"{type(result).__name__}: {_reason(result)}") from result
+            elif not _finite(result):
+                failures[track.id] = (track.path, "invalid audio samples (NaN or infinite values)")
             else:
                 rows.append(EmbeddingRow(
                     track_id=track.id, vector=np.asarray(result.vector, dtype=np.float32),
@@ -227,7 +241,10 @@ class EmbeddingRunner:
         if rows:
             self.store.save_embeddings(self.model_id, rows)
         for track_id, (_path, reason) in failures.items():
-            self.store.record_embedding_failure(self.model_id, track_id, reason)
+            if is_transient_reason(reason):   # cheap to retry, and likely fixed by then (chmod, remount)
+                self.summary.transient.add(track_id)
+            else:
+                self.store.record_embedding_failure(self.model_id, track_id, reason)
         self.summary.busy_seconds += self._clock() - began
         self.summary.embedded += len(rows)
         self.summary.failed.update(failures)
@@ -245,18 +262,22 @@ class EmbeddingRunner:
     def _embed(self, paths: list[str]) -> list:
         if not paths:
             return []
-        try:
-            return list(self.embedder.embed_many(paths))
-        except Exception:
-            # one bad apple (or a library error the embedder did not wrap) must not sink the batch:
-            # retry one by one so only the culprit is recorded as a failure
-            results = []
-            for path in paths:
-                try:
-                    results.append(self.embedder.embed(path))
-                except Exception as exc:  # noqa: BLE001 - recorded as the track's reason
-                    results.append(exc)
-            return results
+        with _openable_names(paths) as names:
+            try:
+                results = list(self.embedder.embed_many(names))
+            except Exception:
+                # one bad apple (or a library error the embedder did not wrap) must not sink the batch:
+                # retry one by one so only the culprit is recorded as a failure
+                results = []
+                for name in names:
+                    try:
+                        results.append(self.embedder.embed(name))
+                    except Exception as exc:  # noqa: BLE001 - classified by _process
+                        results.append(exc)
+        for i, (path, name) in enumerate(zip(paths, names, strict=True)):
+            if name != path and isinstance(results[i], AudioDecodeError):
+                results[i] = AudioDecodeError(str(results[i]).replace(name, display_path(path)))
+        return results
 
     def _emit_progress(self) -> None:
         if self.on_progress is None:
@@ -269,3 +290,47 @@ class EmbeddingRunner:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
+
+
+def _finite(result) -> bool:
+    arrays = (result.vector, getattr(result, "genre_probs", None), getattr(result, "mood_probs", None))
+    return all(a is None or bool(np.all(np.isfinite(np.asarray(a, dtype=np.float64)))) for a in arrays)
+
+
+# libsndfile takes a path of at most 1023 bytes and encodes str paths as strict UTF-8; names that
+# break either rule are handed to the embedder as /proc/self/fd/N of a file we opened (Linux).
+_NATIVE_PATH_LIMIT = 1000
+_FD_DIR = "/proc/self/fd"
+
+
+def _needs_proxy(path: str) -> bool:
+    raw = os.fsencode(path)
+    if len(raw) >= _NATIVE_PATH_LIMIT:
+        return True
+    try:
+        raw.decode("utf-8")
+        path.encode("utf-8")
+    except UnicodeError:
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _openable_names(paths: list[str]):
+    names, fds = [], []
+    try:
+        for path in paths:
+            if os.path.isdir(_FD_DIR) and _needs_proxy(path):
+                try:
+                    fd = os.open(os.fsencode(path), os.O_RDONLY)
+                except OSError:
+                    names.append(path)   # the embedder reports why it cannot be opened
+                    continue
+                fds.append(fd)
+                names.append(f"{_FD_DIR}/{fd}")
+            else:
+                names.append(path)
+        yield names
+    finally:
+        for fd in fds:
+            os.close(fd)

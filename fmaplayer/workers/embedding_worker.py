@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from fmaplayer.errors import AnalysisError
 from fmaplayer.recommend.embedding_runner import DEFAULT_BATCH_SIZE, CommittedBatch, EmbeddingRunner, Progress
 
 EmbedderFactory = Callable[[str], object]   # device setting ("auto" | "cpu") -> Embedder
@@ -119,6 +120,9 @@ class EmbeddingWorker(QObject):
     def run(self) -> None:
         try:
             self._run()
+        except AnalysisError as exc:   # says what stopped and that nothing was marked
+            text = str(exc)
+            self.error.emit(text[:1].upper() + text[1:])
         except Exception as exc:  # noqa: BLE001 - anything escaping would kill the thread silently
             self.error.emit(f"Analysis stopped: {exc}")
         finally:
