@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
+from fmaplayer.recommend.calibration import match_percent
 from fmaplayer.recommend.embedding_runner import EmbeddingRunner
 from fmaplayer.settings import Settings
 from fmaplayer.ui.recommendations import ACTION_TEXT, install
@@ -94,7 +95,11 @@ def test_action_lists_exactly_n_rows_by_descending_score_and_follows_settings(qt
     assert panel.isVisible() and "anchor" in panel.header.text()
     assert _names(integration) == ["near1", "near2", "mid1", "mid2"]
     assert _scores(integration) == sorted(_scores(integration), reverse=True)
-    assert panel.model.data(panel.model.index(0, 0)) == f"{np.cos(np.deg2rad(5)) * 100:.0f} %"
+    # the score is the library-centred cosine; the cell shows it through the one shared function
+    anchor_vec = integration.index.vector(tracks["anchor"].id)
+    centred = integration.index.scores(anchor_vec)[list(integration.index.ids()).index(tracks["near1"].id)]
+    assert _scores(integration)[0] == pytest.approx(float(centred), abs=1e-6)
+    assert panel.model.data(panel.model.index(0, 0)) == f"{match_percent(_scores(integration)[0]):.0f} %"
     assert panel.model.data(panel.model.index(0, 3)) == "Pop"
     settings.recommendations_count = 7               # an open panel re-queries
     assert len(_names(integration)) == 7
@@ -108,8 +113,10 @@ def test_genre_mode_puts_the_anchor_genre_first(qtbot, env, settings):
     _right_click_relevant(qtbot, window, [tracks["anchor"]])
     assert _names(integration) == ["near1", "near2", "mid1", "mid2", "mid3"]
     settings.ranking_mode = "similarity_genre"       # re-queries the open panel
-    assert _names(integration) == ["mid1", "mid3", "far1", "opposite", "near1"]
+    names, scores = _names(integration), _scores(integration)
+    assert names[:2] == ["mid1", "mid3"] and set(names[2:4]) == {"far1", "opposite"} and names[4] == "near1"
     assert [r.genre for r in integration.panel.model.rows()][:4] == ["Rock"] * 4
+    assert scores[:4] == sorted(scores[:4], reverse=True)   # each block by (library-centred) score
 
 
 def test_double_click_plays_and_buttons_play_or_enqueue(qtbot, env, settings):

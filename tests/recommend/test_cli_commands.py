@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fmaplayer.recommend import cli_commands
+from fmaplayer.recommend.calibration import match_percent
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder
 
@@ -70,8 +71,10 @@ def test_similar_json_and_modes(library, capsys):
     assert cli_commands.run("similar", _args("similar", argv), lambda d: embedder) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["title"] for r in rows] == ["A10", "A20", "A45"]
-    assert set(rows[0]) == {"path", "title", "artist", "score", "genre"}
-    assert rows[0]["score"] == pytest.approx(np.cos(np.deg2rad(10)), abs=1e-5) and rows[0]["genre"] == "Pop"
+    assert set(rows[0]) == {"path", "title", "artist", "score", "match_percent", "genre"}
+    # the score is the library-centred cosine; match_percent is what the app's panel shows for it
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert rows[0]["match_percent"] == round(match_percent(rows[0]["score"]), 1) and rows[0]["genre"] == "Pop"
     assert cli_commands.run("similar", _args("similar", [*argv, "--mode", "genre"]), lambda d: embedder) == 0
     assert [r["title"] for r in json.loads(capsys.readouterr().out)] == ["A45", "A10", "A20"]
     assert cli_commands.run("similar", _args("similar", argv[:-1]), lambda d: embedder) == 0
