@@ -28,8 +28,36 @@ class AudioInfo:
 
 
 def _sf_name(path: str | os.PathLike) -> str | bytes:
-    # soundfile encodes str paths strictly; bytes keep non-UTF-8 file names working on POSIX.
+    # bytes keep non-UTF-8 file names working on POSIX (Python's open takes them as they are).
     return os.fsencode(path) if os.name == "posix" else os.fspath(path)
+
+
+class _FileBackedSoundFile(sf.SoundFile):
+    """A SoundFile read through a Python file object it owns: libsndfile's own open() refuses paths of
+    1024 bytes or more, Python's takes any path the OS allows."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+        super().__init__(raw)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+# Float WAV/AIFF can hold NaN, infinities or values far outside [-1, 1]; integer and lossy formats
+# cannot produce them, so only these subtypes pay for the check.
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+
+
+def _sanitise(data: np.ndarray, subtype: str) -> np.ndarray:
+    """Non-finite samples become silence and the rest is clipped to full scale (in place)."""
+    if subtype in _FLOAT_SUBTYPES and len(data):
+        np.nan_to_num(data, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        np.clip(data, -1.0, 1.0, out=data)
+    return data
 
 
 def _open_error(path: str | os.PathLike, exc: BaseException) -> AudioDecodeError:
@@ -57,8 +85,13 @@ def _open_error(path: str | os.PathLike, exc: BaseException) -> AudioDecodeError
 
 def _open(path: str | os.PathLike) -> sf.SoundFile:
     try:
-        return sf.SoundFile(_sf_name(path))
+        raw = open(_sf_name(path), "rb")  # noqa: SIM115 - owned and closed by the SoundFile
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    try:
+        return _FileBackedSoundFile(raw)
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError) as exc:
+        raw.close()
         raise _open_error(path, exc) from exc
 
 
@@ -112,7 +145,7 @@ def read_excerpt(
             try:
                 if start:
                     f.seek(start)
-                data = f.read(n, dtype="float32", always_2d=True)
+                data = _sanitise(f.read(n, dtype="float32", always_2d=True), f.subtype)
             except (sf.LibsndfileError, RuntimeError, OSError) as exc:
                 raise AudioDecodeError(
                     f"{name}: decoding failed near {start_s:.1f} s (truncated or corrupt): {exc}") from exc
@@ -185,6 +218,7 @@ class StreamDecoder:
             pos = self._frames_read / self.info.samplerate
             raise AudioDecodeError(
                 f"{self.name}: decoding failed at {pos:.1f} s (truncated or corrupt file): {exc}") from exc
+        _sanitise(data, self._file.subtype)
         self._frames_read += len(data)
         last = len(data) < len(self._block)
         if self.info.channels > self.out_channels:

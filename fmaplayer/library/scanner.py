@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from fmaplayer.errors import AudioDecodeError, TagReadError
+from fmaplayer.errors import AudioDecodeError, TagReadError, is_transient_reason
 from fmaplayer.library.paths import display_path, native_path
 from fmaplayer.library.store import LibraryStore
 from fmaplayer.library.tags import TagInfo, read_tags, sanitize_text
@@ -76,41 +76,127 @@ class _Vanished(AudioDecodeError):
 
 
 def probe_audio(path: str) -> float:
-    """Open `path` with libsndfile, check that audio really is there up to its stated end, and return
-    the duration in seconds. Raises AudioDecodeError with a reason for users."""
+    """Open `path` with libsndfile, find how far its audio really decodes, and return that duration in
+    seconds. Raises AudioDecodeError with a reason for users.
+
+    One rule for every format: the decoded length is compared with the stated one (header, STREAMINFO,
+    Xing frame count) and a file that stops before TRUNCATION_TOLERANCE of it is truncated. Ogg states
+    no length (libsndfile counts up to the last page present), so a missing end-of-stream page is the
+    sign there. The file is opened as a Python file object: libsndfile's own open fails on paths of
+    1024 bytes or more."""
     import soundfile as sf
 
     ext = os.path.splitext(path)[1].lower()
     name = _FORMAT_NAMES.get(ext, "audio")
     try:
-        with sf.SoundFile(native_path(path)) as f:
-            frames, samplerate = f.frames, f.samplerate
-            if samplerate <= 0 or frames <= 0:
-                raise AudioDecodeError(f"no audio in this {name} file")
-            tail = min(frames, _TAIL_FRAMES)
-            f.seek(frames - tail)
-            complete = len(f.read(tail, dtype="float32", always_2d=True)) >= tail // 4
-            if not complete:
-                # VBR MP3 headers often overstate the length a little: audio at 90 % of the stated
-                # length means a playable file, not a truncated one.
-                f.seek(int(frames * 0.9))
-                complete = len(f.read(tail, dtype="float32", always_2d=True)) >= tail // 4
+        with open(native_path(path), "rb") as raw:
+            reader = _Reader(raw, sf.SoundFile(raw))
+            try:
+                frames, samplerate = reader.f.frames, reader.f.samplerate
+                if samplerate <= 0 or frames <= 0:
+                    raise AudioDecodeError(f"no audio in this {name} file")
+                decoded = _decoded_frames(reader, frames)
+            finally:
+                reader.f.close()
+            ogg_cut = ext in _OGG_EXTENSIONS and not _ogg_has_end(raw)
     except AudioDecodeError:
         raise
     except PermissionError as exc:
         raise AudioDecodeError("permission denied") from exc
     except FileNotFoundError as exc:
         raise _Vanished("file not found") from exc
+    except IsADirectoryError as exc:
+        raise AudioDecodeError("is a folder, not a file") from exc
     except Exception as exc:  # LibsndfileError, RuntimeError, ValueError from odd headers ...
         if not os.path.exists(path):  # libsndfile reports a missing file like a bad one
             raise _Vanished("file not found") from exc
         raise AudioDecodeError(_decoder_reason(name, exc)) from exc
-    if not complete:
+    if ogg_cut:
         raise AudioDecodeError(
-            f"truncated or corrupt {name} file: the audio stops before its stated length "
-            f"({frames / samplerate:.1f} s)"
-        )
-    return frames / samplerate
+            f"truncated: stops at {_clock(decoded / samplerate)} (the end of the {name} stream is missing)")
+    if decoded < frames * TRUNCATION_TOLERANCE:
+        raise AudioDecodeError(
+            f"truncated: stops at {_clock(decoded / samplerate)} of {_clock(frames / samplerate)}")
+    return decoded / samplerate
+
+
+# VBR MP3 headers often overstate the length a little: audio up to 90 % of the stated length is a
+# playable file, not a truncated one; the same tolerance holds for every format.
+TRUNCATION_TOLERANCE = 0.9
+_OGG_EXTENSIONS = frozenset({".ogg", ".oga", ".opus"})
+_OGG_TAIL_BYTES = 1 << 16
+
+
+class _Reader:
+    """Seek-and-read probes over one open file; a failed seek leaves some decoders (FLAC) unusable,
+    so the SoundFile is opened again on the same Python file object after a failure."""
+
+    def __init__(self, raw, soundfile) -> None:
+        self.raw = raw
+        self.f = soundfile
+
+    def frames_at(self, position: int) -> int:
+        """Frames decoded from `position` (up to _TAIL_FRAMES); 0 when the seek or the read fails."""
+        import soundfile as sf
+
+        try:
+            self.f.seek(position)
+            return len(self.f.read(_TAIL_FRAMES, dtype="float32", always_2d=True))
+        except Exception:  # noqa: BLE001 - libsndfile fails seeks past the data of a cut file
+            self.f.close()
+            self.raw.seek(0)
+            self.f = sf.SoundFile(self.raw)
+            return 0
+
+
+def _decoded_frames(reader: _Reader, frames: int) -> int:
+    """How many frames really decode: the stated count when the tail reads, else a binary search for
+    the last position that still decodes (a dozen seeks, not a full decode)."""
+    tail = min(frames, _TAIL_FRAMES)
+    if reader.frames_at(frames - tail) >= tail // 4:
+        return frames
+    if reader.frames_at(0) == 0:
+        return 0
+    good, bad = 0, frames - tail
+    while bad - good > _TAIL_FRAMES:
+        mid = (good + bad) // 2
+        if reader.frames_at(mid):
+            good = mid
+        else:
+            bad = mid
+    return good + reader.frames_at(good)
+
+
+def _ogg_has_end(raw) -> bool:
+    """Whether the last Ogg page in the file carries the end-of-stream flag (a cut file lacks it)."""
+    raw.seek(0, os.SEEK_END)
+    size = raw.tell()
+    raw.seek(max(0, size - _OGG_TAIL_BYTES))
+    tail = raw.read()
+    at = tail.rfind(b"OggS")
+    while at >= 0 and len(tail) - at < 27:  # a capture pattern without a whole page header
+        at = tail.rfind(b"OggS", 0, at)
+    if at < 0:
+        return False
+    header_type = tail[at + 5]
+    n_segments = tail[at + 26]
+    body = sum(tail[at + 27 : at + 27 + n_segments])
+    complete = len(tail) - at >= 27 + n_segments + body
+    return bool(header_type & 0x04) and complete
+
+
+def _broken_link_reason(path: str) -> str:
+    try:
+        target = display_path(os.readlink(path))
+    except OSError:
+        return "broken link: the file it points to is missing"
+    return sanitize_text(f"broken link: the file it points to is missing ({target})", limit=300)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _decoder_reason(name: str, exc: Exception) -> str:
@@ -158,8 +244,10 @@ class Scanner:
         kept_prefixes = tuple(os.path.join(f, "") for f in kept_folders)
         gone = [p for p in known if p not in found and not (kept_prefixes and p.startswith(kept_prefixes))]
         removed = self.store.remove_paths(gone) if gone else 0
+        # a file that could not be read last time (permissions, I/O) is read again though unchanged
+        retry = {p for p, error in self.store.errors_by_path(roots).items() if is_transient_reason(error)}
         return self._read_changed(
-            found, known, stat_errors, removed, folder_errors, started, progress, cancel
+            found, known, stat_errors, removed, folder_errors, started, progress, cancel, retry
         )
 
     def scan_files(
@@ -174,6 +262,7 @@ class Scanner:
         found: dict[str, tuple[int, float]] = {}
         known: dict[str, tuple[int, float]] = {}
         stat_errors: dict[str, str] = {}
+        retry: set[str] = set()
         gone = []
         for file in files:
             path = os.path.abspath(os.fsdecode(file))
@@ -182,6 +271,8 @@ class Scanner:
             track = self.store.track_by_path(path)
             if track is not None:
                 known[path] = (track.size, track.mtime)
+                if track.error and is_transient_reason(track.error):
+                    retry.add(path)
             try:
                 st = os.stat(path)
             except FileNotFoundError:
@@ -195,7 +286,7 @@ class Scanner:
             if os.path.isfile(path):
                 found[path] = (st.st_size, st.st_mtime)
         removed = self.store.remove_paths(gone) if gone else 0
-        return self._read_changed(found, known, stat_errors, removed, [], started, progress, cancel)
+        return self._read_changed(found, known, stat_errors, removed, [], started, progress, cancel, retry)
 
     def _read_changed(
         self,
@@ -207,9 +298,11 @@ class Scanner:
         started: float,
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
+        retry: set[str] | frozenset[str] = frozenset(),
     ) -> ScanSummary:
-        """Read the files of `found` whose (size, mtime) differ from `known`, committing in batches."""
-        work = sorted(p for p, stat in found.items() if known.get(p) != stat)
+        """Read the files of `found` whose (size, mtime) differ from `known`, or that are in `retry`
+        (unreadable last time for a passing reason), committing in batches."""
+        work = sorted(p for p, stat in found.items() if known.get(p) != stat or p in retry)
         unchanged = len(found) - len(work)
         total = len(found)
         reporter = _ProgressReporter(progress, total)
@@ -301,6 +394,10 @@ class Scanner:
                         subfolders.append(entry.path)
                         continue
                     if not entry.is_file():
+                        if entry.is_symlink() and os.path.splitext(name)[1].lower() in KNOWN_EXTENSIONS:
+                            # a dangling link is listed like any unreadable file, not skipped unseen
+                            found[entry.path] = (0, 0.0)
+                            stat_errors[entry.path] = _broken_link_reason(entry.path)
                         continue
                 except OSError:
                     continue
@@ -360,8 +457,8 @@ class Scanner:
                 raise
             except AudioDecodeError as exc:
                 error = str(exc)
-        if tags.duration:
-            duration = tags.duration
+        if tags.duration and not duration:
+            duration = tags.duration  # the decoder's length wins: a header can lie (a WAV claiming 2 GB)
         return _record(path, size, mtime, tags, duration, error)
 
 
