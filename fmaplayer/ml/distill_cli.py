@@ -246,7 +246,8 @@ def _export(args) -> int:
 def run(name: str, args: argparse.Namespace) -> int:
     if args.step == "targets" and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        return subprocess.call([sys.executable, "-m", "fmaplayer.ml.distill_cli", *sys.argv[2:]], env=env)
+        argv = sys.argv[sys.argv.index("targets"):]  # from `fmaplayer distill` or `-m ...distill_cli`
+        return subprocess.call([sys.executable, "-m", "fmaplayer.ml.distill_cli", *argv], env=env)
     return {"targets": _targets, "train": _train, "export": _export}[args.step](args)
 
 
