@@ -53,6 +53,10 @@ class Order:
     def reset(self) -> None:
         """Forget the history (a new queue was put in place)."""
 
+    def played(self, items: Sequence, current: int) -> set[int]:
+        """Positions already played in this round (the queue view dims them)."""
+        return set(range(max(0, min(current, len(items)))))
+
 
 class InOrder(Order):
     def next(self, items: Sequence, current: int, explicit: bool) -> int | None:
@@ -75,6 +79,10 @@ class ShuffleOrder(Order):
 
     def history(self) -> list:
         return list(self._history)
+
+    def played(self, items: Sequence, current: int) -> set[int]:
+        ids = {id(item) for item in self._history}
+        return {p for p, item in enumerate(items) if id(item) in ids and p != current}
 
     def remaining(self, items: Sequence) -> list[int]:
         """Positions of the tracks not played yet in this round."""
@@ -138,6 +146,9 @@ class _Wrapper(Order):
 
     def reset(self) -> None:
         self.inner.reset()
+
+    def played(self, items: Sequence, current: int) -> set[int]:
+        return self.inner.played(items, current)
 
 
 class RepeatAll(_Wrapper):

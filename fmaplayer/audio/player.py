@@ -137,8 +137,8 @@ class Player(QObject):
         pipeline.start()
         self._pipeline = pipeline
         self._track = track
+        self._order.moved_to(self.queue.items(), index)  # first: the queue view reads it on currentChanged
         self.queue.set_current(index)
-        self._order.moved_to(self.queue.items(), index)
         self._last_position = -1.0
         self.trackChanged.emit(track)
         self.durationChanged.emit(pipeline.duration)
@@ -305,8 +305,8 @@ class Player(QObject):
         if old is not None:
             old.close()
         self._track = track
+        self._order.moved_to(self.queue.items(), index)  # first: the queue view reads it on currentChanged
         self.queue.set_current(index)
-        self._order.moved_to(self.queue.items(), index)
         self._last_position = -1.0
         self.trackChanged.emit(track)
         self.durationChanged.emit(pipeline.duration)

@@ -160,6 +160,8 @@ class QueueView(QDockWidget):
         current = getattr(self._queue, "current_index", -1)
         playing_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         dim = QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        order = getattr(self._player, "order", None)  # what was played: in order, or the shuffle's history
+        played = order.played(items, current) if order is not None else set(range(max(0, current)))
         self.list.setUpdatesEnabled(False)
         self.list.clear()
         rows = []
@@ -177,7 +179,7 @@ class QueueView(QDockWidget):
                 font.setBold(True)
                 item.setFont(0, font)
                 item.setFont(1, font)
-            elif position < current:
+            elif position in played:
                 item.setForeground(0, dim)
                 item.setForeground(1, dim)
             rows.append(item)
@@ -189,7 +191,8 @@ class QueueView(QDockWidget):
         self.list.setUpdatesEnabled(True)
         shuffle = getattr(self._player, "shuffle", None)
         if callable(shuffle) and shuffle():
-            self.setWindowTitle(f"Up next ({len(items):,}, shuffled)" if items else "Up next (shuffled)")
+            left = len(items) - len(played) - (1 if 0 <= current < len(items) else 0)
+            self.setWindowTitle(f"Up next (shuffled, {left:,} left)" if items else "Up next (shuffled)")
             return
         upcoming = max(0, len(items) - current - 1)
         self.setWindowTitle(f"Up next ({upcoming:,})" if upcoming else "Up next")

@@ -148,3 +148,13 @@ def test_make_order_combinations_and_bad_mode():
 def test_empty_queue():
     for order in (InOrder(), ShuffleOrder(), RepeatAll(InOrder()), RepeatAll(ShuffleOrder())):
         assert order.next([], -1, True) is None
+
+
+def test_played_positions_for_the_queue_view():
+    queue = items(4)
+    assert InOrder().played(queue, 2) == {0, 1}
+    order = RepeatAll(ShuffleOrder(random.Random(1)))
+    order.moved_to(queue, 3)
+    nxt = order.next(queue, 3, True)
+    order.moved_to(queue, nxt)
+    assert order.played(queue, nxt) == {3}  # what the shuffle played, not what lies before the current

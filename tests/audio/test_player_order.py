@@ -157,3 +157,16 @@ def test_play_index_plays_that_queue_entry(qtbot, make_player, long_tracks):
     player.play_index(3)
     assert player.current_track() is long_tracks[3]
     player.stop()
+
+
+def test_the_shuffle_history_is_current_when_the_queue_says_the_track_changed(qtbot, make_player,
+                                                                              long_tracks):
+    player = make_player()
+    player.set_order(ShuffleOrder(random.Random(2)))
+    player.play_tracks(long_tracks)
+    seen = []
+    player.queue.currentChanged.connect(
+        lambda index: seen.append(player.order.played(player.queue.items(), index)))
+    player.next()
+    assert seen[-1] == {0}  # the track played before is already in the history the view reads
+    player.stop()

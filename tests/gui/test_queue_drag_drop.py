@@ -121,4 +121,4 @@ def test_the_queue_title_says_when_it_is_shuffled(make_window, player, qtbot):
     window, _tracks = _window_with_queue(make_window, player, qtbot)
     assert window.queue_view.windowTitle() == "Up next (2)"
     player.set_shuffle(True)
-    assert window.queue_view.windowTitle() == "Up next (3, shuffled)"
+    assert window.queue_view.windowTitle() == "Up next (shuffled, 2 left)"
