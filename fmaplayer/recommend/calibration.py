@@ -8,7 +8,8 @@ large common direction), so "96-100 %" said nothing. Subtracting the library's m
 cosine removes that shared part: what is left is how a track differs from the library as a whole, and
 cosines then spread over the whole range. A small library's mean is noisy, so it is blended with the
 model's own centre (the mean track vector of its training audio, from the manifest) weighted as
-PRIOR_TRACKS tracks. The percentage is linear in the angle between the centred vectors (match_percent). The app's panel and `fmaplayer similar` both rank and display with these functions.
+PRIOR_TRACKS tracks. The percentage is linear in the angle between the centred vectors (match_percent).
+The app's panel and `fmaplayer similar` both rank and display with these functions.
 """
 
 from __future__ import annotations
@@ -60,3 +61,16 @@ def model_centre(manifest: dict | None) -> np.ndarray | None:
     """The centre a model's manifest records (mean unit track vector of its training audio), if any."""
     centre = ((manifest or {}).get("embedding") or {}).get("centre")
     return None if not centre else np.asarray(centre, dtype=np.float32)
+
+
+def genre_explanation(genres: list[str], probs, threshold: float, top: int = 3) -> str:
+    """Tooltip text for a predicted-genre cell: the likeliest genres and whether the first is shown."""
+    if probs is None or len(probs) != len(genres):
+        return ""
+    order = np.argsort(-np.asarray(probs))[:top]
+    listed = ", ".join(f"{genres[i]} {probs[i] * 100:.0f} %" for i in order)
+    best = float(probs[order[0]])
+    if best >= threshold:
+        return f"Predicted from the audio: {listed}"
+    return (f"No genre shown: the likeliest, {genres[order[0]]} at {best * 100:.0f} %, is below the "
+            f"{threshold * 100:.0f} % this model needs to be right 4 times in 5 ({listed})")

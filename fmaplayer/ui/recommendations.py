@@ -14,9 +14,10 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget
 
-from fmaplayer.recommend.calibration import model_centre
+from fmaplayer.recommend.calibration import genre_explanation, model_centre
 from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
 from fmaplayer.recommend.index import SimilarityIndex
@@ -33,17 +34,24 @@ from fmaplayer.workers.embedding_worker import (
 
 log = logging.getLogger(__name__)
 ACTION_TEXT = "Get relevant songs"
+RETRY_TEXT = "Retry unreadable files"
+
+
+def bundled_manifest() -> dict | None:
+    from fmaplayer.ml import manifest
+
+    try:
+        return manifest.load_manifest(manifest.bundled_model_path())
+    except Exception:  # noqa: BLE001 - a missing manifest is reported by the worker
+        return None
 
 
 def model_centre_for(model_id: str):
     """The bundled model's centre when `model_id` is the bundled model's, else None (library mean only)."""
     from fmaplayer.ml import manifest
 
-    try:
-        man = manifest.load_manifest(manifest.bundled_model_path())
-    except Exception:  # noqa: BLE001 - a missing manifest is reported by the worker; no prior here
-        return None
-    return model_centre(man) if manifest.model_id(man) == model_id else None
+    man = bundled_manifest()
+    return model_centre(man) if man is not None and manifest.model_id(man) == model_id else None
 
 
 class RelevantSongsController(QObject):
@@ -170,6 +178,7 @@ class RecommendationsIntegration(QObject):
         self.genres: dict[int, str] = {}
         self.thread = None
         self._stopped = False
+        self._serving_model = ""
 
         self.panel = RelevantPanel(window)
         window.add_dock(self.panel)
@@ -199,6 +208,13 @@ class RecommendationsIntegration(QObject):
         self.status.pauseToggled.connect(self._on_pause_toggled)
 
         window.add_track_context_action(ACTION_TEXT, self.controller.show_for)
+        self.retry_action = QAction(RETRY_TEXT, window)
+        self.retry_action.setStatusTip("Analyse again the files that could not be analysed, and read again "
+                                       "the files that could not be opened")
+        self.retry_action.triggered.connect(self.retry_unreadable)
+        add_library_action = getattr(window, "add_library_action", None)
+        if add_library_action is not None:
+            add_library_action(self.retry_action)
         self.panel.playRequested.connect(self._play)
         self.panel.enqueueRequested.connect(self._enqueue)
         player = getattr(window, "player", None)
@@ -230,6 +246,15 @@ class RecommendationsIntegration(QObject):
     def start(self) -> None:
         if self.thread is None and not self._stopped:
             self.thread = start_in_thread(self.worker)
+
+    def retry_unreadable(self) -> None:
+        """Forget the recorded analysis failures (the file may be fixed, or the model was) and rescan,
+        which also re-reads files that could not be opened; the worker then tries them again."""
+        self.store.clear_embedding_failures(self.worker.model_id or None)
+        self.worker.refresh()
+        start_scan = getattr(self.window, "start_scan", None)
+        if start_scan is not None:
+            start_scan()
 
     def shutdown(self) -> None:
         """Cancel the worker and wait for it; the batch in flight commits whole (or is redone next time)."""
@@ -269,6 +294,19 @@ class RecommendationsIntegration(QObject):
     def _on_index_model(self, model_id: str) -> None:
         """The vectors about to load are this model's: centre them with its own training centre."""
         self.index.prior_centre = model_centre_for(model_id)
+        self._serving_model = model_id
+        model = getattr(self.window, "track_table_model", None)
+        if model is not None and hasattr(model, "genre_tooltip"):
+            model.genre_tooltip = self._genre_tooltip
+
+    def _genre_tooltip(self, track_id: int) -> str | None:
+        """The probabilities behind a predicted-genre cell (one small SQLite read, on hover only)."""
+        man = bundled_manifest()
+        if man is None or not self._serving_model.startswith(f"{man['name']}@{man['version']}+"):
+            return None
+        probs, _ = self.store.embedding_probabilities(self._serving_model, track_id)
+        text = genre_explanation(man["genres"], probs, float(man.get("genre_threshold") or 0.0))
+        return text or None
 
     def _on_index_loaded(self, ids, matrix, genres) -> None:
         if len(ids):

@@ -12,7 +12,7 @@ into Python once per row and per keystroke, which does not stay interactive at 1
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -124,6 +124,8 @@ class TrackTableModel(QAbstractTableModel):
         self._row_of_index: np.ndarray | None = None
         self._index_of_id: dict[int, int] = {}
         self._predicted: dict[int, str] = {}
+        # track id -> tooltip text for the predicted-genre cell (set by the recommendations glue)
+        self.genre_tooltip: Callable[[int], str | None] | None = None
         self._current_id: int | None = None
         self._icons: dict[str, QIcon] = {}
         self._cached: dict[str, Any] = {}
@@ -430,6 +432,10 @@ class TrackTableModel(QAbstractTableModel):
             return plain_tooltip(f"Unreadable: {track.error}\n{track.path}")
         if column == Column.TITLE:
             return plain_tooltip(track.path)
+        if column == Column.PREDICTED_GENRE and self.genre_tooltip is not None:
+            explained = self.genre_tooltip(track.id)   # the probabilities behind a shown or empty cell
+            if explained:
+                return plain_tooltip(explained)
         text = self._display(track, column)
         # Long values are elided in the cell; the tooltip shows them whole (still as plain text).
         return plain_tooltip(text) if len(text) > 24 else None

@@ -94,6 +94,18 @@ def test_predicted_genres_fill_their_column_and_sort(model, qtbot):
     assert [t.id for t in model.visible_tracks()[:3]] == [1, 6, 4]
 
 
+def test_an_empty_predicted_genre_cell_explains_itself_in_its_tooltip(model):
+    column = Column.PREDICTED_GENRE
+    model.set_predicted_genres({4: "", 6: "Folk"})
+    asked = []
+    model.genre_tooltip = lambda track_id: asked.append(track_id) or f"why {track_id}"
+    tip = model.data(model.index(model.row_of_track(4), column), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(model.row_of_track(4), column)) == "" and "why 4" in tip
+    assert asked == [4]
+    model.genre_tooltip = lambda track_id: None        # nothing stored yet: the plain tooltip rules
+    assert model.data(model.index(model.row_of_track(6), column), Qt.ItemDataRole.ToolTipRole) is None
+
+
 def test_unreadable_rows_are_shown_greyed_with_reason(model):
     row = model.row_of_track(7)
     assert row >= 0

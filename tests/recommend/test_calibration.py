@@ -83,3 +83,13 @@ def test_match_percent_is_clamped():
 def test_model_centre_reads_the_manifest():
     assert calibration.model_centre({"embedding": {"dim": 2}}) is None
     np.testing.assert_allclose(calibration.model_centre({"embedding": {"centre": [0.5, 0.5]}}), [0.5, 0.5])
+
+
+def test_genre_explanation_says_why_a_cell_is_empty():
+    genres = ["Jazz", "Rock", "Folk"]
+    shown = calibration.genre_explanation(genres, np.array([0.7, 0.2, 0.1]), 0.46)
+    assert shown.startswith("Predicted from the audio: Jazz 70 %, Rock 20 %")
+    hidden = calibration.genre_explanation(genres, np.array([0.3, 0.4, 0.3]), 0.46)
+    assert "No genre shown" in hidden and "Rock at 40 %" in hidden and "46 %" in hidden
+    assert calibration.genre_explanation(genres, None, 0.5) == ""
+    assert calibration.genre_explanation(genres, np.ones(2) / 2, 0.5) == ""   # another model's labels
