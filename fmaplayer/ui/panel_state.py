@@ -3,6 +3,7 @@
 - Restore on restart: the anchor of the open panel is kept (track ids in the settings' state group) when
   the window closes, and asked for again once the similarity index has loaded on the next start.
 - File → Save relevant songs as playlist…: the panel's results as M3U8 (through `PlaylistActions`).
+- The results can be dragged into the queue (`SelectionDragStarter`, the same drag as the library's).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
+
+from fmaplayer.ui.track_drag import SelectionDragStarter
 
 STATE_NAME = "relevant_anchor"
 
@@ -32,6 +35,9 @@ class RelevantPanelState(QObject):
         self._restore_pending = bool(saved_anchor_ids(settings))
         window.installEventFilter(self)
         integration.worker.indexLoaded.connect(self._on_index_loaded)  # after the index took the vectors
+        panel = integration.panel
+        self.drag = SelectionDragStarter(panel.table, lambda rows: [panel.model.rows()[r].track for r in rows
+                                                                    if r < len(panel.model.rows())])
         playlists = getattr(window, "playlists", None)
         if playlists is not None and hasattr(playlists, "set_relevant_source"):
             playlists.set_relevant_source(self.result_tracks)

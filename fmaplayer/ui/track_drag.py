@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Iterable
 
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, QObject, QUrl
 
 TRACKS_MIME = "application/x-fmaplayer-track-paths"
 
@@ -38,3 +38,48 @@ def paths_from_mime(mime: QMimeData) -> list[str]:
             return []
     local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
     return [path for path in local if not os.path.isdir(path)]
+
+
+class SelectionDragStarter(QObject):
+    """Lets the selected rows of any item view be dragged as tracks, without touching its model: an
+    event filter on the view's viewport starts the drag once the pointer moved far enough from a
+    press on a selected row. ``tracks_for_rows(rows)`` turns view rows into tracks."""
+
+    def __init__(self, view, tracks_for_rows) -> None:
+        super().__init__(view)
+        self._view = view
+        self._tracks_for_rows = tracks_for_rows
+        self._origin = None
+        view.viewport().installEventFilter(self)
+
+    def mime_for_selection(self) -> QMimeData | None:
+        rows = sorted({index.row() for index in self._view.selectionModel().selectedRows()})
+        tracks = self._tracks_for_rows(rows) if rows else []
+        return tracks_mime(tracks) if tracks else None
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        from PySide6.QtCore import QEvent, Qt
+        from PySide6.QtGui import QDrag
+        from PySide6.QtWidgets import QApplication
+
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress:
+            index = self._view.indexAt(event.position().toPoint())
+            selected = index.isValid() and self._view.selectionModel().isSelected(index)
+            left = event.button() == Qt.MouseButton.LeftButton
+            self._origin = event.position().toPoint() if left and selected else None
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._origin = None
+        elif kind == QEvent.Type.MouseMove and self._origin is not None:
+            if not event.buttons() & Qt.MouseButton.LeftButton:
+                self._origin = None
+            elif (event.position().toPoint() - self._origin).manhattanLength() >= \
+                    QApplication.startDragDistance():
+                self._origin = None
+                mime = self.mime_for_selection()
+                if mime is not None:
+                    drag = QDrag(self._view)
+                    drag.setMimeData(mime)
+                    drag.exec(Qt.DropAction.CopyAction)
+                    return True
+        return False

@@ -43,3 +43,23 @@ def test_the_open_panel_is_restored_after_a_restart(qtbot, env, settings):  # no
     finally:
         again.shutdown()
         restarted.player.stop()
+
+
+def test_relevant_songs_drag_into_the_queue(qtbot, env):  # noqa: F811
+    from PySide6.QtCore import QPoint
+
+    from tests.gui.test_queue_drag_drop import _drop_on
+
+    window, integration, tracks, _ = env
+    _right_click_relevant(qtbot, window, [tracks["anchor"]])
+    qtbot.waitUntil(lambda: integration.panel.model.rowCount() >= 2, timeout=5000)
+    table = integration.panel.table
+    table.selectRow(0)
+    table.selectionModel().select(table.model().index(1, 0), table.selectionModel().SelectionFlag.Select
+                                  | table.selectionModel().SelectionFlag.Rows)
+    mime = integration.panel_state.drag.mime_for_selection()
+    expected = [row.track.path for row in integration.panel.model.rows()[:2]]
+    queue_list = window.queue_view.list
+    _drop_on(queue_list.viewport(), mime, QPoint(10, 5))
+    assert [t.path for t in window.player.queue.items()] == expected
+    assert all(t.id for t in window.player.queue.items())  # the library's tracks, not bare files
