@@ -133,6 +133,20 @@ def backup_database(conn: sqlite3.Connection, db_path: Path, from_version: int) 
     return target
 
 
+def _has_library_tables(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tracks'").fetchone()
+    return row is not None
+
+
+def damaged_schema_message(db_path: Path | None) -> str:
+    """Tables without their schema_version rows: migrating would fail on "table already exists"."""
+    backups = sorted(db_path.parent.glob(f"{db_path.name}.v*.bak")) if db_path is not None else []
+    way_out = (f"restore the backup {backups[-1]} (copy it over the database)" if backups
+               else "move it aside and scan your music folders again to rebuild the library")
+    return (f"the library database {db_path} is damaged (its schema version record is missing); "
+            f"to recover, {way_out}")
+
+
 def migrate(conn: sqlite3.Connection, db_path: Path | None, target_version: int | None = None) -> Path | None:
     """Bring the schema to `target_version` (default: the latest); returns the backup path, if any.
 
@@ -147,6 +161,8 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None, target_version: int 
             f"the library database is from a newer fmaplayer (schema {version}, this version knows "
             f"{LATEST_VERSION}); update fmaplayer or move {db_path} aside"
         )
+    if version == 0 and _has_library_tables(conn):
+        raise LibraryError(damaged_schema_message(db_path))
     pending = [m for m in MIGRATIONS if version < m.version <= target_version]
     if not pending:
         return None

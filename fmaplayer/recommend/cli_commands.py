@@ -126,8 +126,7 @@ def _under(path: str, roots: list[str]) -> bool:
 
 # --- scan ---------------------------------------------------------------------------------------
 def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
-    from fmaplayer.library.scanner import Scanner
-    from fmaplayer.recommend.embedding_runner import EmbeddingRunner
+    from fmaplayer.library.scan_lock import ScanLock
 
     roots = [os.path.abspath(d) for d in args.dirs]
     missing = [d for d in roots if not os.path.exists(d)]
@@ -135,6 +134,24 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
         print(f"fmaplayer scan: no such folder: {', '.join(map(_shown, missing))}", file=sys.stderr)
         return 2
     store, db_path = _open_store(args.db)
+    lock = ScanLock(db_path)
+
+    def say_busy(pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        print(f"fmaplayer scan: another scan is running on this library{who}; waiting for it to finish",
+              file=sys.stderr, flush=True)
+
+    lock.acquire(on_busy=say_busy)   # one analysing process per database: the second waits
+    try:
+        return _scan_locked(args, embedder_factory, store, db_path, roots)
+    finally:
+        lock.release()
+
+
+def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) -> int:
+    from fmaplayer.library.scanner import Scanner
+    from fmaplayer.recommend.embedding_runner import EmbeddingRunner
+
     started = time.perf_counter()
     folders = [r for r in roots if os.path.isdir(r)]
     files = [r for r in roots if not os.path.isdir(r)]
