@@ -23,7 +23,8 @@ from typing import Any
 def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", help="library database (default: the per-user data folder)")
     parser.add_argument("--folder", metavar="DIR", action="append", default=[],
-                        help="add a music folder (kept in the settings) and scan it; repeatable")
+                        help="add a music folder and scan it; the folder is saved in the settings, so "
+                             "later runs scan it too (remove it in Settings); repeatable")
     parser.add_argument("--settings", metavar="INI",
                         help="keep settings in this ini file instead of the user's settings")
     parser.add_argument("--no-scan", action="store_true", help="do not rescan the music folders at start")
@@ -107,7 +108,22 @@ def _open_store(db: str | None) -> Any:
     return LibraryStore(path)
 
 
+def watch_library_integrity(window: Any, store: Any) -> Any:
+    """Check the database in the background; a damaged one is reported in a message box."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from fmaplayer.ui.integrity_check import IntegrityCheck
+
+    check = IntegrityCheck(store, window)
+    check.damaged.connect(lambda text: QMessageBox.warning(window, "fmaplayer", text))
+    check.start()
+    return check
+
+
 def run(name: str, args: argparse.Namespace) -> int:
+    from fmaplayer.library.paths import contain_library_caches
+
+    contain_library_caches()
     app = _create_application()
 
     from PySide6.QtCore import QSettings, QTimer
@@ -140,6 +156,10 @@ def run(name: str, args: argparse.Namespace) -> int:
     window = parts.window
     window.show()
     install_media_controls(app, window, player)
+    from fmaplayer.ui.quit_signals import close_on_quit_signals
+
+    restore_signals = close_on_quit_signals(window, app)   # SIGTERM/SIGINT: close and save, rc 0
+    integrity = watch_library_integrity(window, store)
 
     if args.startup_benchmark:
         def report_first_expose() -> None:
@@ -161,6 +181,9 @@ def run(name: str, args: argparse.Namespace) -> int:
     try:
         return app.exec()
     finally:
+        restore_signals()
+        if integrity.thread is not None:
+            integrity.thread.join(timeout=5)
         shutdown = getattr(player, "shutdown", None)
         if shutdown is not None:
             shutdown()

@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         from fmaplayer import desktop_entry
 
         return desktop_entry.main(install=args.install_desktop_entry)
+    from fmaplayer.library.paths import contain_library_caches
+
+    contain_library_caches()
     command = args.command or "gui"
     if args.command is None:
         args = parser.parse_args([*argv, "gui"])

@@ -19,6 +19,20 @@ def user_data_dir() -> Path:
     return Path(appdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def user_cache_dir() -> Path:
+    import appdirs
+
+    return Path(appdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def contain_library_caches() -> None:
+    """Keras writes ~/.keras/keras.json and matplotlib builds ~/.cache/matplotlib when first imported:
+    point both at the app's own cache folder, before either is imported (a user's own setting wins)."""
+    cache = user_cache_dir()
+    os.environ.setdefault("KERAS_HOME", str(cache / "keras"))
+    os.environ.setdefault("MPLCONFIGDIR", str(cache / "matplotlib"))
+
+
 def default_db_path() -> Path:
     return user_data_dir() / DB_FILE_NAME
 

@@ -461,6 +461,11 @@ class LibraryStore:
                 result = "foreign key violations"
         return result
 
+    def quick_check(self) -> str:
+        """SQLite's quick_check ('ok' when every page reads back sound); cheaper than integrity_check."""
+        with self._read() as conn:
+            return "; ".join(r[0] for r in conn.execute("PRAGMA quick_check"))
+
     def schema_version(self) -> int:
         with self._read() as conn:
             return migrations.current_version(conn)

@@ -187,6 +187,11 @@ class MainWindow(QMainWindow):
                 self.resizeDocks([self.queue_view, dock], [height // 2, height // 2], Qt.Orientation.Vertical)
         self.view_menu.insertAction(self._view_menu_docks_end, dock.toggleViewAction())
 
+    def add_library_action(self, action: QAction) -> None:
+        """An entry in the File menu's library group (after Rescan), e.g. "Retry unreadable files"."""
+        self.file_menu.insertAction(self._file_menu_library_end, action)
+        self.addAction(action)
+
     def status_area_add(self, widget: QWidget, stretch: int = 0) -> None:
         """Put a widget at the right end of the status bar's permanent area."""
         self.status.addPermanentWidget(widget, stretch)
@@ -383,7 +388,8 @@ class MainWindow(QMainWindow):
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu("&File")
         file_menu.addActions([self.add_folder_action, self.add_files_action, self.rescan_action])
-        file_menu.addSeparator()
+        self.file_menu = file_menu
+        self._file_menu_library_end = file_menu.addSeparator()
         file_menu.addActions(self.playlists.actions())
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
