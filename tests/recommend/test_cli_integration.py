@@ -46,7 +46,7 @@ def test_scan_then_similar_json_with_the_real_model(tmp_path):
     assert similar.returncode == 0, similar.stderr[-3000:]
     rows = json.loads(similar.stdout)
     assert len(rows) == 3
-    assert all(set(r) == {"path", "title", "artist", "score", "genre"} for r in rows)
+    assert all(set(r) == {"path", "title", "artist", "score", "match_percent", "genre"} for r in rows)
     assert "tone0.wav" not in {Path(r["path"]).name for r in rows}
     scores = [r["score"] for r in rows]
     assert scores == sorted(scores, reverse=True) and all(-1.0 <= s <= 1.0 for s in scores)
