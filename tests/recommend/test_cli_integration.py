@@ -50,5 +50,7 @@ def test_scan_then_similar_json_with_the_real_model(tmp_path):
     assert "tone0.wav" not in {Path(r["path"]).name for r in rows}
     scores = [r["score"] for r in rows]
     assert scores == sorted(scores, reverse=True) and all(-1.0 <= s <= 1.0 for s in scores)
-    assert all(r["genre"] for r in rows) and rows[0]["artist"] == "Generator"
+    # a genre is named only when the model is confident enough (manifest threshold), else ""
+    genres = set(json.loads((Path(__file__).parents[2] / "models" / "cnn_lstm.json").read_text())["genres"])
+    assert all(r["genre"] in genres | {""} for r in rows) and rows[0]["artist"] == "Generator"
 
