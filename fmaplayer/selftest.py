@@ -76,7 +76,7 @@ def run(name: str, args) -> int:
         return 1
     print(
         f"self-test OK: model {embedder.model_id} on {embedder.device} embedded a {TONE_SECONDS:.0f} s tone "
-        f"to a unit {len(embedding.vector)}-d vector (genre {embedding.genre or "not named: below the confidence threshold"}); "
+        f"to a unit {len(embedding.vector)}-d vector (genre {embedding.genre or 'not named: unsure'}); "
         f"load {loaded - started:.1f} s, embed {embedded - loaded:.1f} s"
     )
     return 0
