@@ -140,3 +140,35 @@ def test_keras_and_matplotlib_write_under_the_apps_cache(monkeypatch, tmp_path):
     contain_library_caches()
     cache = str(tmp_path / "xdg-cache" / "fmaplayer")
     assert os.environ["KERAS_HOME"].startswith(cache) and os.environ["MPLCONFIGDIR"].startswith(cache)
+
+
+def test_a_folder_of_every_hostile_file_in_the_gui(qtbot, tmp_path):
+    """The CLI's all-at-once case through the window: real scanner, real worker thread, the model's
+    own decoding (FeatureEmbedder); every good file is analysed and "Get relevant songs" answers."""
+    from fmaplayer.audio.null_output import NullOutput
+    from fmaplayer.audio.player import Player
+    from fmaplayer.library.scanner import Scanner
+    from fmaplayer.ui.main_window import MainWindow
+    from tests.recommend.test_hostile_analysis import FeatureEmbedder, _hostile_folder
+
+    music, good, bad = _hostile_folder(tmp_path)
+    store = make_store(tmp_path / "lib.db")
+    settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    settings.add_music_folder(str(music))
+    window = MainWindow(settings, store, Player(output=NullOutput(realtime=True)), Scanner(store))
+    qtbot.addWidget(window)
+    window.show()
+    embedder = FeatureEmbedder(dim=4)
+    integration = install(window, store, settings, embedder_factory=lambda d: embedder, autostart=False)
+    integration.start()
+    try:
+        assert window.start_scan()
+        qtbot.waitUntil(lambda: len(store.load_embeddings(embedder.model_id)[0]) == len(good), timeout=20000)
+        tracks = {os.path.basename(t.path): t for t in store.all_tracks()}
+        assert {n for n, t in tracks.items() if t.error} == bad
+        qtbot.waitUntil(lambda: len(integration.index) == len(good), timeout=10000)
+        integration.controller.show_for([tracks["good0.wav"]])
+        qtbot.waitUntil(lambda: len(integration.panel.model.rows()) > 0, timeout=10000)
+    finally:
+        integration.shutdown()
+        window.scan_controller.shutdown()

@@ -230,3 +230,56 @@ def test_similar_on_a_fifo_says_not_a_regular_file(tmp_path, capsys):
     code = cli_commands.run("similar", _args("similar", [str(fifo), "--db", str(tmp_path / "lib.db")]),
                             lambda d: FakeEmbedder())
     assert code == 2 and "not a regular file" in capsys.readouterr().err
+
+
+# --- all of them at once --------------------------------------------------------------------------------
+def _hostile_folder(root: Path) -> tuple[Path, set[str], set[str]]:
+    """Good files plus every hostile case of issue 10; returns (folder, good names, bad names)."""
+    import struct
+
+    import soundfile as sf
+
+    music = root / "music"
+    for i in range(3):
+        write_tone(music / f"good{i}.wav", seconds=0.3, freq=250 + 60 * i)
+    write_tone(Path(os.fsdecode(os.fsencode(music) + b"/odd\xffname.wav")), seconds=0.3, freq=700)
+    long = _long_path_file(music)
+    liar = write_tone(music / "liar.wav", seconds=0.3, freq=800)
+    data = bytearray(liar.read_bytes())
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", 0x7FFF0000)
+    liar.write_bytes(bytes(data))
+    write_tone(music / "evil\033[2J\033]0;pwned\007.wav", seconds=0.3, freq=900, tags={"title": "x\u202ey"})
+    y = np.full(6615, 0.1, np.float32)
+    y[10] = np.nan
+    sf.write(str(music / "nan.wav"), y, 22050, subtype="FLOAT")
+    for suffix in (".ogg", ".flac"):
+        full = write_tone(root / f"full{suffix}", seconds=20.0).read_bytes()
+        (music / f"cut{suffix}").write_bytes(full[: len(full) // 3])
+    os.symlink(root / "nowhere.mp3", music / "dangling.mp3")
+    (music / "junk.mp3").write_bytes(b"\0" * 5000)
+    good = {"good0.wav", "good1.wav", "good2.wav", os.fsdecode(b"odd\xffname.wav"), long.name, "liar.wav",
+            "evil\033[2J\033]0;pwned\007.wav", "nan.wav"}
+    bad = {"cut.ogg", "cut.flac", "dangling.mp3", "junk.mp3"}
+    return music, good, bad
+
+
+def test_a_folder_of_every_hostile_file_scans_and_recommends(tmp_path, capsys):
+    music, good, bad = _hostile_folder(tmp_path)
+    db = tmp_path / "lib.db"
+    assert _scan(music, db, FeatureEmbedder(dim=4)) == 0
+    out = capsys.readouterr().out
+    store = make_store(db)
+    tracks = {os.path.basename(t.path): t for t in store.all_tracks()}
+    assert set(tracks) == good | bad
+    assert all(tracks[name].error is None for name in good), {n: tracks[n].error for n in good}
+    assert all(tracks[name].error for name in bad)
+    assert tracks["liar.wav"].duration == pytest.approx(0.3, abs=0.01)
+    assert tracks["cut.flac"].error.startswith("truncated: stops at 0:06 of 0:20")
+    assert f"embedded: {len(good)} of {len(good)} readable" in out and f"unreadable: {len(bad)}" in out
+    assert "\033" not in out
+    argv = [str(music / "good0.wav"), "--db", str(db), "--json"]
+    assert cli_commands.run("similar", _args("similar", argv), lambda d: FeatureEmbedder(dim=4)) == 0
+    import json
+
+    assert len(json.loads(capsys.readouterr().out)) == len(good) - 1
