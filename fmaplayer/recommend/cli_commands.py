@@ -230,7 +230,7 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     from fmaplayer.errors import AudioDecodeError
     from fmaplayer.library.paths import display_path
     from fmaplayer.recommend import calibration
-    from fmaplayer.recommend.embedding_runner import EmbeddingRunner
+    from fmaplayer.recommend.embedding_runner import EmbeddingRunner, openable_names
     from fmaplayer.recommend.index import SimilarityIndex
     from fmaplayer.recommend.ranking import RankingMode, relevant
 
@@ -280,7 +280,8 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         print(f"fmaplayer similar: {_shown(path)} is not in the library; comparing it as is",
               file=sys.stderr)
         try:
-            embedding = embedder.embed(path)
+            with openable_names([path]) as (name,):   # non-UTF-8 or 1024-byte paths open too
+                embedding = embedder.embed(name)
         except AudioDecodeError as exc:
             print(f"fmaplayer similar: cannot analyse {_shown(path)}: {terminal_text(str(exc))}",
                   file=sys.stderr)

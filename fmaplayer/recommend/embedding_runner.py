@@ -262,7 +262,7 @@ class EmbeddingRunner:
     def _embed(self, paths: list[str]) -> list:
         if not paths:
             return []
-        with _openable_names(paths) as names:
+        with openable_names(paths) as names:
             try:
                 results = list(self.embedder.embed_many(names))
             except Exception:
@@ -316,11 +316,11 @@ def _needs_proxy(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def _openable_names(paths: list[str]):
+def openable_names(paths: list[str]):
     names, fds = [], []
     try:
         for path in paths:
-            if os.path.isdir(_FD_DIR) and _needs_proxy(path):
+            if _needs_proxy(path) and os.path.isdir(_FD_DIR):
                 try:
                     fd = os.open(os.fsencode(path), os.O_RDONLY)
                 except OSError:

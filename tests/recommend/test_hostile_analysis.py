@@ -64,6 +64,19 @@ def test_non_utf8_and_very_long_paths_are_analysed_like_any_other(tmp_path, caps
     assert store.track_by_path(str(odd)).error is None and store.track_by_path(str(long)).error is None
 
 
+def test_similar_compares_an_outside_file_with_a_non_utf8_name(tmp_path, capsys):
+    music = tmp_path / "music"
+    write_tone(music / "good.wav", seconds=0.3)
+    db = tmp_path / "lib.db"
+    assert _scan(music, db, FeatureEmbedder(dim=4)) == 0
+    outside = Path(os.fsdecode(os.fsencode(tmp_path) + b"/else\xffwhere.wav"))
+    write_tone(outside, seconds=0.3, freq=600)
+    capsys.readouterr()
+    argv = [str(outside), "--db", str(db), "--json"]
+    assert cli_commands.run("similar", _args("similar", argv), lambda d: FeatureEmbedder(dim=4)) == 0
+    assert "good.wav" in capsys.readouterr().out
+
+
 def test_a_failure_that_quotes_a_non_utf8_name_is_stored(tmp_path):
     """The reason text (not only the path) used to abort the whole run with a database write error."""
     store = make_store(tmp_path / "lib.db")
