@@ -58,11 +58,14 @@ def _load(source: str):
         model = keras.saving.load_model(p / "best.keras", compile=False)
         label = cfg["arch"] if cfg["moods"] else f"{cfg['arch']}_genre_only"  # the mood-head ablation
         return label, model, cfg["genres"], cfg["moods"], state, cfg
-    from fmaplayer.ml.manifest import load_manifest
+    from fmaplayer.ml.manifest import bundled_model_path, load_manifest
 
     man = load_manifest(p)
     model = keras.saving.load_model(p, compile=False)
-    return f"{man['name']} (bundled)", model, man["genres"], man["moods"], None, man
+    # "(bundled)" marks the model the app ships (its manifest receives the metrics); others by version
+    shipped = p.resolve() == bundled_model_path().resolve()
+    label = f"{man['name']} {man['version']}" + (" (bundled)" if shipped else "")
+    return label, model, man["genres"], man["moods"], None, man
 
 
 def _predict(model, x, has_mood):

@@ -248,4 +248,13 @@ def update_bundled_manifest(results: dict, out: Path) -> None:
             k: _rec(b, "genre", 10) for k, b in results["baselines"].items() if "recommendation" in b
         },
     }
+    systems = results.get("generalisation", {}).get("systems", {})
+    mine = systems.get(f"{data['name']} {data['version']}")
+    if mine:  # agreement with the teacher, score spread and shown-genre accuracy (no per-anchor lists)
+        keep = ("overlap_test", "overlap_unseen", "spread_test", "spread_unseen", "genre_shown")
+        data["metrics"]["generalisation"] = {k: mine[k] for k in keep if k in mine}
+        centred = mine.get("recommendation_centred", {})
+        for task in ("genre", "quadrant"):
+            if task in centred:
+                data["metrics"][f"{task}_p@10_centred"] = centred[task]["p@10"]["avg"]
     manifest_mod.write_manifest(mpath, data)
