@@ -8,11 +8,12 @@ STAMP_TEST := $(VENV)/.stamp-test
 
 .PHONY: run test lint bench package system-deps clean
 
-run: $(STAMP_APP) system-deps
+run: $(STAMP_APP)
+	@$(MAKE) --no-print-directory system-deps
 	$(PY) -m fmaplayer
 
 test: $(STAMP_TEST)
-	@sh packaging/ensure-system-deps.sh test
+	@FMAPLAYER_PYTHON=$(PY) sh packaging/ensure-system-deps.sh test
 	QT_QPA_PLATFORM=offscreen $(PY) -m ruff check fmaplayer tests benchmarks packaging
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra $(PYTEST_ARGS)
 
@@ -44,9 +45,10 @@ $(STAMP_TEST): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q --no-deps "musicnn==0.1.0" || echo "NOTE: musicnn not installed: teacher tests skip"
 	@touch $@ $(STAMP_APP)
 
-# PortAudio's shared library: bundled in sounddevice's wheels on Windows/macOS, a system package on Linux.
+# PortAudio's shared library (bundled in sounddevice's wheels on Windows/macOS, a system package on Linux)
+# and the libraries Qt's xcb plugin links (libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, ...).
 system-deps:
-	@sh packaging/ensure-system-deps.sh
+	@FMAPLAYER_PYTHON=$(PY) sh packaging/ensure-system-deps.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
