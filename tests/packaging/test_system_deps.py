@@ -1,4 +1,4 @@
-"""Qt's xcb platform plugin can load: its shared libraries resolve, and the bootstrap names what is missing."""
+"""Qt's xcb platform plugin can load: its libraries resolve, and the bootstrap names what is missing."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def test_xcb_plugin_libraries_resolve():
                          "them) or: sudo sh packaging/ensure-system-deps.sh")
 
 
+PORTAUDIO_PRESENT = "echo '\tlibportaudio.so.2 (libc6,x86-64) => /usr/lib/libportaudio.so.2'\n"
+
+
 def _fake_tool(folder: Path, name: str, text: str) -> None:
     path = folder / name
     path.write_text("#!/bin/sh\n" + text)
@@ -54,7 +57,7 @@ def test_bootstrap_names_the_packages_of_missing_xcb_libraries(tmp_path):
                "\tlibxcb-cursor.so.0 => not found\n\tlibxcb-icccm.so.4 => not found\n"
                "\tlibxcb-keysyms.so.1 => not found\n\tlibxkbcommon-x11.so.0 => not found\n"
                "\tlibxcb-cursor.so.0 => not found\n\tlibEGL.so.1 => not found\nEND\n")
-    _fake_tool(bin_dir, "ldconfig", "echo '\tlibportaudio.so.2 (libc6,x86-64) => /usr/lib/libportaudio.so.2'\n")
+    _fake_tool(bin_dir, "ldconfig", PORTAUDIO_PRESENT)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
            "PYTHONPATH": str(tmp_path), "FMAPLAYER_PYTHON": sys.executable, "FMAPLAYER_SYSTEM_DEPS": "print"}
     result = subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, env=env, timeout=60)
@@ -70,7 +73,7 @@ def test_bootstrap_is_silent_when_nothing_is_missing(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _fake_tool(bin_dir, "ldd", "echo '\tlibxcb.so.1 => /usr/lib/libxcb.so.1 (0x1)'\n")
-    _fake_tool(bin_dir, "ldconfig", "echo '\tlibportaudio.so.2 (libc6,x86-64) => /usr/lib/libportaudio.so.2'\n")
+    _fake_tool(bin_dir, "ldconfig", PORTAUDIO_PRESENT)
     plugin = tmp_path / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so"
     plugin.parent.mkdir(parents=True)
     plugin.write_bytes(b"")
