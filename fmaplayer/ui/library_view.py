@@ -23,6 +23,7 @@ from fmaplayer.ui.track_drag import tracks_mime
 from fmaplayer.ui.track_table_model import COLUMN_TITLES, DEFAULT_COLUMN_WIDTHS, Column, TrackTableModel
 
 _MAX_RESTORED_SELECTION = 2000
+MIN_TITLE_WIDTH = 200  # px the title keeps on a first start (window 1200 px wide, a dock open)
 
 
 class LibraryTableView(QTableView):
@@ -99,6 +100,15 @@ class LibraryTableView(QTableView):
         self._drag_origin = None
         super().mouseReleaseEvent(event)
 
+    def header_width(self, column: int) -> int:
+        """The width at which `column`'s header text is not cut off (margins and sort arrow included)."""
+        header = self.horizontalHeader()
+        style = header.style()
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+        arrow = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, header)
+        title = str(self.model().headerData(column, Qt.Orientation.Horizontal) or "")
+        return header.fontMetrics().horizontalAdvance(title) + 4 * margin + arrow + 4
+
     def fit_columns(self) -> None:
         """Scale the default column widths to the visible width (first start, no saved layout)."""
         header = self.horizontalHeader()
@@ -107,19 +117,28 @@ class LibraryTableView(QTableView):
         numeric = (Column.YEAR, Column.TRACK, Column.DURATION, Column.STATUS)
         fixed = sum(DEFAULT_COLUMN_WIDTHS[c] for c in visible if c in numeric)
         text_columns = [c for c in visible if c not in numeric]  # the title stretches into the rest
-        text_total = sum(DEFAULT_COLUMN_WIDTHS[c] for c in text_columns)
-        if available <= 200 or not text_total:
-            return
         title_share = DEFAULT_COLUMN_WIDTHS[Column.TITLE] if Column.TITLE in text_columns else 0
-        others = text_total - title_share
-        if not others:
+        others = [c for c in text_columns if c != Column.TITLE]
+        if available <= 200 or not others:
             return
-        # Numbers keep their width; other text columns get their default share of what the title
-        # leaves (at least 200 px for it), within 0.7x..1.5x of the defaults.
-        scale = min(1.5, max(0.7, (available - fixed - max(200, title_share)) / others))
-        for column in text_columns:
-            if column != Column.TITLE:
-                header.resizeSection(column, int(DEFAULT_COLUMN_WIDTHS[column] * scale))
+        # Numbers keep their width; other text columns get their default share of what the title leaves
+        # (at least MIN_TITLE_WIDTH px for it), within 0.5x..1.5x of the defaults, and never so narrow
+        # that their header ("Genre (predicted)") is cut off.
+        floors = {c: self.header_width(c) for c in others}
+        budget = available - fixed - max(MIN_TITLE_WIDTH, title_share)
+        pinned: set[int] = set()
+        scale = 1.0
+        for _ in others:  # columns held at their header's width leave the rest to share the budget
+            free = sum(DEFAULT_COLUMN_WIDTHS[c] for c in others if c not in pinned)
+            if not free:
+                break
+            scale = min(1.5, max(0.5, (budget - sum(floors[c] for c in pinned)) / free))
+            newly = {c for c in others if c not in pinned and DEFAULT_COLUMN_WIDTHS[c] * scale < floors[c]}
+            if not newly:
+                break
+            pinned |= newly
+        for column in others:
+            header.resizeSection(column, max(floors[column], int(DEFAULT_COLUMN_WIDTHS[column] * scale)))
 
     def header_menu(self) -> QMenu:
         """Checkable column list (also the header's context menu)."""

@@ -43,8 +43,10 @@ from fmaplayer.ui.settings_dialog import SettingsDialog
 from fmaplayer.ui.shortcuts_dialog import ShortcutsDialog
 from fmaplayer.ui.status_bar import MainStatusBar
 from fmaplayer.ui.text import display_text
+from fmaplayer.ui.track_actions import TrackActions, playable
 from fmaplayer.ui.track_drag import is_internal
 from fmaplayer.ui.track_table_model import TrackTableModel
+from fmaplayer.ui.window_fit import fit_to_screen
 
 AUDIO_FILE_PATTERNS = "*.mp3 *.flac *.ogg *.oga *.opus *.wav *.aif *.aiff *.m4a *.aac *.wma"
 _LAYOUT_GEOMETRY = "main_window/geometry"
@@ -94,8 +96,8 @@ class MainWindow(QMainWindow):
         self.store = store
         self.player = player
         self._manifest_path = manifest_path
-        self._context_actions: list[QAction] = []
         self._extension_actions: list[QAction] = []
+        self._library_run_ids: list[int] = []  # the queue a double-click built (vs. one built by hand)
 
         self.track_table_model = TrackTableModel(self)
         self.library_view = LibraryView(self.track_table_model)
@@ -141,6 +143,7 @@ class MainWindow(QMainWindow):
             self.status.scan_cancel_button.clicked.connect(self.scan_controller.cancel)
 
         self.playlists = PlaylistActions(self)
+        self.track_actions = TrackActions(self, self.selected_tracks)  # library and panel menus
         self._create_actions()
         self._create_menus()
         self.track_table_model.visibleRowsChanged.connect(self._update_counts)
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
 
         self.resize(1200, 760)
         self.restore_layout()
+        fit_to_screen(self, centre=self.settings.layout(_LAYOUT_GEOMETRY) is None)
         self.reload_from_store()
         self._update_action_state()
         self.session_keeper = SessionKeeper(settings, player, self.track_table_model.all_tracks, self)
@@ -163,16 +167,13 @@ class MainWindow(QMainWindow):
     def add_track_context_action(self, text: str, callback: Callable[[list[Any]], None],
                                  icon: QIcon | None = None,
                                  shortcut: QKeySequence | str | None = None) -> QAction:
-        """Add an entry to the track context menu; `callback(selected_tracks)` runs when it is chosen."""
-        action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(icon)
+        """Add an entry to the track context menus (library and panel); `callback(tracks)` gets the
+        tracks the menu was opened on (the selection)."""
+        action = self.track_actions.declare(text, callback, icon)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             self.addAction(action)
-        action.triggered.connect(lambda: callback(self.selected_tracks()))
         self._extension_actions.append(action)
-        self._update_action_state()
         return action
 
     def add_dock(self, dock: QDockWidget,
@@ -284,7 +285,9 @@ class MainWindow(QMainWindow):
 
     # ---- playback ------------------------------------------------------------------------------------
     def play_from_row(self, row: int) -> None:
-        """Play the track at `row`; the queue is the visible rows from there on (unreadable ones skipped)."""
+        """Play the track at `row` (double-click, Enter). The queue becomes the visible rows from there on
+        (unreadable ones skipped), unless the user built the "up next" queue by hand: then the track plays
+        now and the upcoming entries stay, as in Strawberry or Quod Libet."""
         track = self.track_table_model.track_at(row)
         if track is None:
             return
@@ -292,26 +295,40 @@ class MainWindow(QMainWindow):
             self.status.showMessage(f"Cannot play {display_text(track.display_title, 80)}: "
                                     f"{display_text(track.error, 200)}", 8000)
             return
-        queue = [t for t in self.track_table_model.visible_tracks(row) if t.error is None]
-        self.player.play_tracks(queue, 0)
+        queue = self.player.queue
+        upcoming = len(queue) - max(queue.current_index + 1, 0)
+        play_index = getattr(self.player, "play_index", None)
+        if upcoming > 0 and play_index is not None and not self._queue_is_library_run():
+            at = max(queue.current_index + 1, 0)
+            queue.insert(at, [track])
+            play_index(at)
+            self.status.showMessage(f"Your queue is kept: {upcoming:,} up next.", 5000)
+            return
+        tracks = playable(self.track_table_model.visible_tracks(row))
+        self.player.play_tracks(tracks, 0)
+        self._library_run_ids = [t.id for t in tracks]
 
-    def play_selected(self) -> None:
-        tracks = [t for t in self.selected_tracks() if t.error is None]
+    def _queue_is_library_run(self) -> bool:
+        """True while the queue is exactly what a double-click in the library put there."""
+        return [t.id for t in self.player.queue.items()] == self._library_run_ids
+
+    def play_now(self, tracks: list) -> None:
+        tracks = playable(tracks)
         if tracks:
             self.player.play_tracks(tracks, 0)
 
-    def play_selected_next(self) -> None:
-        tracks = [t for t in self.selected_tracks() if t.error is None]
+    def play_next(self, tracks: list) -> None:
+        tracks = playable(tracks)
         if tracks:
             self.player.queue.insert_next(tracks)
 
-    def add_selected_to_queue(self) -> None:
-        tracks = [t for t in self.selected_tracks() if t.error is None]
+    def add_to_queue(self, tracks: list) -> None:
+        tracks = playable(tracks)
         if tracks:
             self.player.queue.append(tracks)
 
-    def show_selected_in_folder(self) -> None:
-        folders = list(dict.fromkeys(os.path.dirname(t.path) for t in self.selected_tracks()))
+    def show_in_folder(self, tracks: list) -> None:
+        folders = list(dict.fromkeys(os.path.dirname(t.path) for t in tracks))
         for folder in folders[:5]:  # a large selection must not open hundreds of file managers
             QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
@@ -372,17 +389,19 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.open_shortcuts,
                                              QKeySequence(key.Key_F1), pixmap.SP_DialogHelpButton)
 
-        # Track actions act on the selection; they live in the context menu (and Playback menu).
-        self.play_action = self._action("Play", self.play_selected, QKeySequence(key.Key_Return),
-                                        pixmap.SP_MediaPlay)
+        # Track actions: declared once, in the library's and the relevant panel's context menus.
+        def declare(text, callback, icon, needs_playable=True) -> QAction:
+            return self.track_actions.declare(text, callback, self.style().standardIcon(icon),
+                                              needs_playable=needs_playable, builtin=True)
+
+        self.play_action = declare("Play", self.play_now, pixmap.SP_MediaPlay)
+        self.play_action.setShortcut(QKeySequence(key.Key_Return))
         self.play_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the table handles Enter
-        self.play_next_action = self._action("Play next", self.play_selected_next, None, pixmap.SP_ArrowUp)
-        self.add_to_queue_action = self._action("Add to queue", self.add_selected_to_queue, None,
-                                                pixmap.SP_FileDialogListView)
-        self.show_in_folder_action = self._action("Show in folder", self.show_selected_in_folder, None,
-                                                  pixmap.SP_DirOpenIcon)
-        self._context_actions = [self.play_action, self.play_next_action, self.add_to_queue_action,
-                                 self.show_in_folder_action]
+        self.addAction(self.play_action)
+        self.play_next_action = declare("Play next", self.play_next, pixmap.SP_ArrowUp)
+        self.add_to_queue_action = declare("Add to queue", self.add_to_queue, pixmap.SP_FileDialogListView)
+        self.show_in_folder_action = declare("Show in folder", self.show_in_folder, pixmap.SP_DirOpenIcon,
+                                             needs_playable=False)
 
     def _create_menus(self) -> None:
         menu_bar = self.menuBar()
@@ -413,13 +432,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
-    def build_track_context_menu(self) -> QMenu:
-        menu = QMenu(self)
-        menu.addActions(self._context_actions)
-        if self._extension_actions:
-            menu.addSeparator()
-            menu.addActions(self._extension_actions)
-        return menu
+    def build_track_context_menu(self, tracks: list | None = None) -> QMenu:
+        """The track menu for `tracks` (e.g. relevant songs), or for the library's selection."""
+        return self.track_actions.menu(self, tracks)
 
     def _show_track_context_menu(self, position) -> None:
         if not self.selected_tracks():
@@ -428,14 +443,7 @@ class MainWindow(QMainWindow):
         self.build_track_context_menu().exec(table.viewport().mapToGlobal(position))
 
     def _update_action_state(self) -> None:
-        tracks = self.selected_tracks()
-        has_selection = bool(tracks)
-        has_playable = any(t.error is None for t in tracks)
-        for action in (self.play_action, self.play_next_action, self.add_to_queue_action):
-            action.setEnabled(has_playable)
-        self.show_in_folder_action.setEnabled(has_selection)
-        for action in self._extension_actions:
-            action.setEnabled(has_selection)
+        self.track_actions.update_state()
 
     def _update_counts(self) -> None:
         model = self.track_table_model

@@ -61,7 +61,7 @@ DEFAULT_COLUMN_WIDTHS = {
     Column.YEAR: 54,
     Column.TRACK: 52,
     Column.DURATION: 72,
-    Column.STATUS: 90,
+    Column.STATUS: 130,
 }
 _NUMERIC_COLUMNS = (Column.YEAR, Column.TRACK, Column.DURATION)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -457,5 +457,6 @@ _DISPLAY_FUNCS = (
     lambda model, t: str(t.year) if t.year else "",
     lambda model, t: str(t.track_no) if t.track_no else "",
     lambda model, t: format_duration(t.duration) if t.duration else "",
-    lambda model, t: "Unreadable" if t.error is not None else "",
+    # the reason itself ("empty file (0 bytes)"), not a bare "Unreadable" with the reason in a tooltip
+    lambda model, t: display_text(t.error, 200) if t.error is not None else "",
 )

@@ -146,6 +146,12 @@ class FakePlayer(QObject):
         self._set_state("playing")
         self.trackChanged.emit(self.queue.current())
 
+    def play_index(self, index):
+        self.calls.append(("play_index", index))
+        self.queue.set_current(index)
+        self._set_state("playing")
+        self.trackChanged.emit(self.queue.current())
+
     def toggle(self):
         self.calls.append(("toggle",))
         self._set_state("paused" if self._state == "playing" else "playing")

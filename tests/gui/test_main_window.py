@@ -219,7 +219,7 @@ def test_unreadable_files_view(make_window):
     assert window.unreadable_only_action.isChecked()
     assert visible_titles(window) == ["notes"]
     model = window.track_table_model
-    assert model.index(0, Column.STATUS).data() == "Unreadable"
+    assert model.index(0, Column.STATUS).data() == "not an audio file (text data)"
     assert "not an audio file" in model.index(0, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole)
     window.unreadable_only_action.trigger()
     assert model.rowCount() == 7
@@ -259,4 +259,4 @@ def test_queue_view_lists_and_edits_the_queue(make_window, player):
     view.remove_action.trigger()
     assert [t.title for t in player.queue.items()] == ["Blue Train", "Moment's Notice"]
     view.list.itemActivated.emit(view.list.topLevelItem(1), 0)
-    assert player.calls[-1][:1] == ("play_tracks",) and player.calls[-1][2] == 1
+    assert player.calls[-1] == ("play_index", 1)

@@ -52,9 +52,10 @@ def test_scan_fills_table_and_lists_unreadable_files_with_reasons(make_window, m
     window.unreadable_only_action.setChecked(True)
     assert sorted(t.display_title for t in model.visible_tracks()) == ["empty", "readme"]
     for row in range(model.rowCount()):
-        assert model.index(row, Column.STATUS).data() == "Unreadable"
         reason = model.index(row, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole)
         assert reason.startswith("<qt>Unreadable: ") and len(reason) > 20
+        shown = model.index(row, Column.STATUS).data()   # the reason itself, not only in the tooltip
+        assert shown and shown == model.visible_tracks()[row].error
     window.unreadable_only_action.setChecked(False)
     row = model.row_of_track(store.track_by_path(str(music / "a" / "two.wav")).id)
     assert model.index(row, Column.TITLE).data() == "<i>Two</i>"  # tags stay plain text

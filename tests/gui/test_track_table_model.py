@@ -109,7 +109,7 @@ def test_an_empty_predicted_genre_cell_explains_itself_in_its_tooltip(model):
 def test_unreadable_rows_are_shown_greyed_with_reason(model):
     row = model.row_of_track(7)
     assert row >= 0
-    assert model.data(model.index(row, Column.STATUS)) == "Unreadable"
+    assert model.data(model.index(row, Column.STATUS)) == "not an audio file (text data)"
     assert model.data(model.index(row, Column.TITLE)) == "notes"  # file name when there is no title
     assert "not an audio file" in model.data(model.index(row, Column.TITLE), Qt.ItemDataRole.ToolTipRole)
     assert model.data(model.index(row, Column.ARTIST), Qt.ItemDataRole.ForegroundRole) is not None
