@@ -183,9 +183,9 @@ class MainWindow(QMainWindow):
             dock.setObjectName(type(dock).__name__)
         if not self.restoreDockWidget(dock):  # placed where the saved state had it, else in `area`
             self.addDockWidget(area, dock)
-            if area == self.dockWidgetArea(self.queue_view):  # share the side with the queue, half each
-                height = max(200, self.centralWidget().height())
-                self.resizeDocks([self.queue_view, dock], [height // 2, height // 2], Qt.Orientation.Vertical)
+            if area == self.dockWidgetArea(self.queue_view):
+                # Tabbed with the queue: the side keeps the queue's width, so the library keeps its own.
+                self.tabifyDockWidget(self.queue_view, dock)
         self.view_menu.insertAction(self._view_menu_docks_end, dock.toggleViewAction())
 
     def add_library_action(self, action: QAction) -> None:

@@ -215,6 +215,9 @@ class RecommendationsIntegration(QObject):
         add_library_action = getattr(window, "add_library_action", None)
         if add_library_action is not None:
             add_library_action(self.retry_action)
+        build_menu = getattr(window, "build_track_context_menu", None)
+        if build_menu is not None:  # the same actions as the library's menu, bound to the results
+            self.panel.menu_for_tracks = build_menu
         self.panel.playRequested.connect(self._play)
         self.panel.enqueueRequested.connect(self._enqueue)
         player = getattr(window, "player", None)

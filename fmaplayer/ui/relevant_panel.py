@@ -8,16 +8,18 @@ newer panel ("newest request wins").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -41,7 +43,7 @@ def _title(track) -> str:
 
 
 class RelevantResultsModel(QAbstractTableModel):
-    COLUMNS = ("Similarity", "Title", "Artist", "Genre (predicted)")
+    COLUMNS = ("Match", "Title", "Artist", "Genre")   # short: the dock shares its side with the queue
     ScoreRole = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, parent=None) -> None:
@@ -65,6 +67,9 @@ class RelevantResultsModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return ("How similar the track sounds (library-centred cosine similarity)", None, None,
+                    "Genre predicted from the audio by the bundled model")[section]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -96,6 +101,9 @@ class RelevantPanel(QDockWidget):
         self.setObjectName("relevantSongsDock")   # saveState/restoreState key
         self._request_id = 0
         self._anchors: list = []
+        # Builds the context menu for result tracks (the window's track menu, see TrackActions).
+        self.menu_for_tracks: Callable[[list], QMenu] | None = None
+        self.context_menu: QMenu | None = None    # the menu shown last (tests read it)
 
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -135,7 +143,9 @@ class RelevantPanel(QDockWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        self.table.setMinimumWidth(420)
+        self.table.setMinimumWidth(220)   # narrow enough to share a 1200 px window with the library
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -232,6 +242,23 @@ class RelevantPanel(QDockWidget):
         if index.isValid():
             self.playRequested.emit(self._tracks(), index.row())
 
+    def selected_tracks(self) -> list:
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        results = self.model.rows()
+        return [results[row].track for row in rows if row < len(results)]
+
+    def _show_context_menu(self, position: QPoint) -> None:
+        index = self.table.indexAt(position)
+        if not index.isValid() or self.menu_for_tracks is None:
+            return
+        if not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.table.selectRow(index.row())   # right-click on an unselected row: that row
+        tracks = self.selected_tracks()
+        if not tracks:
+            return
+        self.context_menu = self.menu_for_tracks(tracks)
+        self.context_menu.popup(self.table.viewport().mapToGlobal(position))
+
     def _emit_all(self, play: bool) -> None:
         tracks = self._tracks()
         if not tracks:
@@ -243,7 +270,8 @@ class RelevantPanel(QDockWidget):
 
 
 class AnalysisStatusWidget(QWidget):
-    """Status-bar piece: "Analysing on CPU", a progress bar, done/total, tracks/s, pause/resume."""
+    """Status-bar piece: one sentence that matches the state ("No tracks to analyse", "Analysing 12 of 50
+    on CPU", "Analysed 50 tracks on CPU"), a progress bar while working, tracks/s, pause/resume."""
 
     pauseToggled = Signal(bool)     # True = pause requested
 
@@ -257,47 +285,76 @@ class AnalysisStatusWidget(QWidget):
         self.progress_bar.setMaximumWidth(160)
         self.progress_bar.setMaximumHeight(14)
         self.progress_bar.setTextVisible(False)
-        self.count_label = QLabel("", self)
+        self.progress_bar.hide()
         self.rate_label = QLabel("", self)
         self.pause_button = QToolButton(self)
         self.pause_button.setCheckable(True)
         self.pause_button.setText("Pause")
         self.pause_button.setToolTip("Pause or resume the background analysis")
         self.pause_button.toggled.connect(self._on_toggled)
-        for widget in (self.device_label, self.progress_bar, self.count_label, self.rate_label,
-                       self.pause_button):
+        for widget in (self.device_label, self.progress_bar, self.rate_label, self.pause_button):
             layout.addWidget(widget)
         self._device = ""
+        self._done = 0
+        self._total: int | None = None   # None until the worker reports its first progress
+        self._paused = False
+        self._failed = False
+
+    def text(self) -> str:
+        return self.device_label.text()
 
     def set_device(self, device: str) -> None:
         self._device = device
-        kind = "GPU" if device.upper().startswith("GPU") else "CPU"
-        self.device_label.setText(f"Analysing on {kind}")
-        self.device_label.setToolTip(device)
+        self.device_label.setToolTip(f"Analysis runs on {device}" if device else "")
+        self._render()
 
     def set_progress(self, done: int, total: int, tracks_per_s: float) -> None:
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(min(done, total))
-        self.count_label.setText(f"{done:,}/{total:,}")
-        self.rate_label.setText(f"{tracks_per_s:.1f} tracks/s" if tracks_per_s > 0 else "")
-        finished = total > 0 and done >= total
-        self.pause_button.setVisible(not finished)
-        if finished:
-            kind = "GPU" if self._device.upper().startswith("GPU") else "CPU"
-            self.device_label.setText(f"Analysed on {kind}" if self._device else "Analysis complete")
+        self._done, self._total = max(0, done), max(0, total)
+        working = 0 < self._total and self._done < self._total
+        self.progress_bar.setRange(0, max(self._total, 1))
+        self.progress_bar.setValue(min(self._done, self._total))
+        self.progress_bar.setVisible(working)
+        self.rate_label.setText(f"{tracks_per_s:.1f} tracks/s" if working and tracks_per_s > 0 else "")
+        self.pause_button.setVisible(working)
+        self._render()
 
     def set_paused(self, paused: bool) -> None:
         """Reflect the worker's state without echoing it back as a request."""
+        self._paused = paused
         self.pause_button.blockSignals(True)
         self.pause_button.setChecked(paused)
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_button.blockSignals(False)
+        self._render()
 
     def set_error(self, text: str) -> None:
+        self._failed = True
         self.device_label.setText("Analysis unavailable")
         self.device_label.setToolTip(text)
+        self.progress_bar.hide()
+        self.rate_label.setText("")
         self.pause_button.hide()
+
+    def _render(self) -> None:
+        if self._failed:
+            return
+        kind = ("GPU" if self._device.upper().startswith("GPU") else "CPU") if self._device else ""
+        on = f" on {kind}" if kind else ""
+        done, total = self._done, self._total
+        if total is None:
+            text = f"Analysing{on}" if kind else "Analysis starting…"
+        elif total == 0:
+            text = "No tracks to analyse"
+        elif done >= total:
+            text = f"Analysed {total:,} track{'s' if total != 1 else ''}{on}"
+        elif self._paused:
+            text = f"Analysis paused at {done:,} of {total:,}"
+        else:
+            text = f"Analysing {done:,} of {total:,}{on}"
+        self.device_label.setText(text)
 
     def _on_toggled(self, checked: bool) -> None:
         self.pause_button.setText("Resume" if checked else "Pause")
+        self._paused = checked
+        self._render()
         self.pauseToggled.emit(checked)

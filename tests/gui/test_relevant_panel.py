@@ -186,12 +186,14 @@ def test_continue_with_similar_follows_the_setting(qtbot, env, settings):
 def test_status_widget_shows_device_and_progress(qtbot, env):
     window, integration, _, _ = env
     status = integration.status
-    qtbot.waitUntil(lambda: status.device_label.text() == "Analysing on CPU", timeout=5000)
+    qtbot.waitUntil(lambda: "CPU" in status.device_label.toolTip(), timeout=5000)
+    assert status.text() in ("Analysis paused at 10 of 11", "Analysing on CPU")  # paused by the fixture
     # the fixture paused the worker: the button shows it
     assert status.isVisible() and status.pause_button.isChecked() and status.pause_button.text() == "Resume"
     status.pause_button.click()
     assert not integration.worker.is_paused()
-    qtbot.waitUntil(lambda: status.count_label.text() == "11/11", timeout=5000)
+    qtbot.waitUntil(lambda: status.text() == "Analysed 11 tracks on CPU", timeout=5000)
+    assert not status.progress_bar.isVisibleTo(status) and not status.pause_button.isVisibleTo(status)
 
 
 def test_rescan_drops_deleted_tracks_from_the_index(qtbot, env):
