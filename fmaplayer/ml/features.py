@@ -121,7 +121,17 @@ def slices_from_audio(y: np.ndarray, n_slices: int | None = None) -> np.ndarray:
     return slices_from_mel(mel_db(y), n_slices)
 
 
+def _finite(data: np.ndarray) -> np.ndarray:
+    """NaN, inf and absurd samples (a broken float file) become silence, so the analysis of such a file
+    describes its real audio instead of garbage."""
+    bad = ~np.isfinite(data) | (np.abs(data) > 1e3)
+    if bad.any():
+        data = np.where(bad, 0.0, data).astype(np.float32)
+    return data
+
+
 def _to_mono(data: np.ndarray) -> np.ndarray:
+    data = _finite(data)
     if data.ndim == 1 or data.shape[1] == 1:
         return data.reshape(-1)
     # Channel columns added one by one: numpy's mean over the short channel axis is about 20x slower,

@@ -69,7 +69,11 @@ def load_manifest(path: str | Path) -> dict:
 
 
 def model_id(manifest: dict) -> str:
-    return f"{manifest['name']}@{manifest['version']}+{manifest['sha256'][:8]}"
+    """Keys stored embeddings: the weights (sha256) and what the manifest says about their outputs
+    (labels, genre threshold), so a relabelled manifest re-analyses instead of showing stale genres."""
+    labels = json.dumps([manifest.get("genres"), manifest.get("moods"), manifest.get("genre_threshold")])
+    return (f"{manifest['name']}@{manifest['version']}+{manifest['sha256'][:8]}"
+            f".{hashlib.sha1(labels.encode()).hexdigest()[:6]}")
 
 
 def check_keras_version(manifest: dict, installed: str) -> None:

@@ -87,3 +87,32 @@ def test_bad_audio_raises_decode_error(tmp_path):
         features.track_slices(bad)
     with pytest.raises(AudioDecodeError, match="not found"):
         features.track_slices(tmp_path / "missing.flac")
+
+
+def test_non_finite_and_absurd_samples_are_repaired_before_analysis(tmp_path):
+    import soundfile as sf
+
+    from fmaplayer.ml import features
+
+    y = (0.3 * np.sin(np.arange(22050 * 4) / 10)).astype(np.float32)
+    clean = tmp_path / "clean.wav"
+    sf.write(clean, y, 22050, subtype="FLOAT")
+    broken = y.copy()
+    broken[1000], broken[2000], broken[3000] = np.nan, np.inf, 1e30
+    bad = tmp_path / "bad.wav"
+    sf.write(bad, broken, 22050, subtype="FLOAT")
+    a, b = features.track_slices(clean), features.track_slices(bad)
+    assert np.isfinite(b).all()
+    # the bad samples became silence: only the frames that hold them differ (by a click), no others
+    frames_with_bad = (3000 + features.N_FFT) // features.HOP + 1
+    np.testing.assert_allclose(a[0, :, frames_with_bad:], b[0, :, frames_with_bad:], atol=1e-3)
+
+
+def test_model_id_follows_the_labels_as_well_as_the_weights():
+    from fmaplayer.ml import manifest
+
+    base = {"name": "cnn_lstm", "version": "2.0.0", "sha256": "ab" * 32, "genres": ["A", "B"], "moods": []}
+    assert manifest.model_id(base).startswith("cnn_lstm@2.0.0+abababab.")
+    assert manifest.model_id({**base, "genres": ["A", "B", "C"]}) != manifest.model_id(base)
+    assert manifest.model_id({**base, "genre_threshold": 0.5}) != manifest.model_id(base)
+    assert manifest.model_id(dict(base)) == manifest.model_id(base)
