@@ -85,11 +85,15 @@ def install_media_controls(app: Any, window: Any, player: Any) -> Any:
 def _create_application() -> Any:
     from PySide6.QtWidgets import QApplication
 
-    from fmaplayer import __version__
+    from fmaplayer import __version__, log_routing
     from fmaplayer.settings import APPLICATION, ORGANIZATION
 
     app = QApplication.instance()
     if app is None:
+        if log_routing.log_path() is not None:  # Qt's messages to the log; the serious ones also shown
+            from PySide6.QtCore import qInstallMessageHandler
+
+            qInstallMessageHandler(log_routing.qt_message_handler)
         app = QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Install the launcher entry and icon for the current user, then exit.")
     parser.add_argument("--uninstall-desktop-entry", action="store_true",
                         help="Remove the launcher entry and icon installed by --install-desktop-entry.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="Show the libraries' logs (TensorFlow, Qt) on the terminal; normally they go to "
+                             "the log file in the cache folder.")
     sub = parser.add_subparsers(dest="command")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text)
@@ -41,11 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, route_logs: bool | None = None) -> int:
+    """`route_logs` (default: when called as the program, without `argv`) sends the libraries' stderr
+    noise to the log file (fmaplayer.log_routing); `--verbose` anywhere before `--` shows it instead."""
+    route_logs = argv is None if route_logs is None else route_logs
     argv = sys.argv[1:] if argv is None else argv
     if argv in (["--version"], ["-V"]):
         print(f"fmaplayer {__version__}")
         return 0
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    if "--verbose" in options:   # accepted after the subcommand too: `fmaplayer scan --verbose`
+        at = argv.index("--verbose")
+        argv = ["--verbose", *argv[:at], *argv[at + 1:]]
+    if route_logs:
+        from fmaplayer.log_routing import route_library_noise
+
+        route_library_noise(verbose="--verbose" in options)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.install_desktop_entry or args.uninstall_desktop_entry:
@@ -63,4 +77,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def gui_main() -> int:
-    return main(["gui", *sys.argv[1:]])
+    return main(["gui", *sys.argv[1:]], route_logs=True)
