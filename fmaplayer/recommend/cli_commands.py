@@ -13,6 +13,9 @@ import sys
 import time
 from collections.abc import Callable
 
+from fmaplayer.errors import ModelLoadError
+from fmaplayer.ml import manifest as manifest_mod
+
 CLI_BATCH_SIZE = 16   # larger than the app's: nobody waits on a single track here
 
 
@@ -67,6 +70,13 @@ def _open_store(db: str | None):
             f"cannot use {_shown(path)} as the library database: the folder "
             f"{_shown(folder)} cannot be created ({exc.strerror or exc})") from exc
     return LibraryStore(path), path
+
+
+def _bundled_manifest() -> dict | None:
+    try:
+        return manifest_mod.load_manifest(manifest_mod.bundled_model_path())
+    except ModelLoadError:
+        return None  # the embedder reports it properly when it is needed
 
 
 def _make_embedder(device: str, factory: Callable[[str], object] | None):
@@ -250,9 +260,18 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         print(f"fmaplayer similar: {_shown(path)} is unreadable: {terminal_text(track.error)}",
               file=sys.stderr)
         return 1
-    embedder = _make_embedder(args.device, embedder_factory)
-    model_id = embedder.model_id
-    prior = calibration.model_centre(getattr(embedder, "manifest", None))
+    # The bundled model's id and centre come from its manifest (no TensorFlow): a track already analysed
+    # is answered from the database alone; the model loads only when something must be analysed.
+    made: list = []
+
+    def embedder():
+        if not made:
+            made.append(_make_embedder(args.device, embedder_factory))
+        return made[0]
+
+    manifest = _bundled_manifest() if embedder_factory is None else None
+    model_id = manifest_mod.model_id(manifest) if manifest else embedder().model_id
+    prior = calibration.model_centre(manifest or getattr(embedder(), "manifest", None))
     index = SimilarityIndex(centred=True, prior_centre=prior)
     ids, matrix = store.load_embeddings(model_id)
     if len(ids):
@@ -266,7 +285,7 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
 
     if track is not None:
         if track.id not in index:          # analyse it first, stored like the app would
-            result = EmbeddingRunner(store, embedder).embed_ids([track.id])
+            result = EmbeddingRunner(store, embedder()).embed_ids([track.id])
             if track.id in result.failed:
                 print(f"fmaplayer similar: cannot analyse {_shown(path)}: "
                       f"{terminal_text(result.failed[track.id][1])}",
@@ -281,7 +300,7 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
               file=sys.stderr)
         try:
             with openable_names([path]) as (name,):   # non-UTF-8 or 1024-byte paths open too
-                embedding = embedder.embed(name)
+                embedding = embedder().embed(name)
         except AudioDecodeError as exc:
             print(f"fmaplayer similar: cannot analyse {_shown(path)}: {terminal_text(str(exc))}",
                   file=sys.stderr)

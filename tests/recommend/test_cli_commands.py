@@ -91,3 +91,31 @@ def test_similar_for_a_file_outside_the_library(library, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "not in the library" in captured.err
     assert [r["title"] for r in json.loads(captured.out)] == ["A20", "A10"]    # different size: not a copy
+
+
+def test_similar_on_an_analysed_track_answers_without_loading_the_model(tmp_path):
+    """The bundled model's id comes from its manifest; TensorFlow is imported only to analyse."""
+    import subprocess
+    import sys
+
+    from fmaplayer.library.store import EmbeddingRow
+    from fmaplayer.ml import manifest
+    from tests.recommend.fakes import add_tracks, make_store
+
+    store = make_store(tmp_path / "lib.db")
+    music = tmp_path / "music"
+    music.mkdir()
+    paths = [write_tone(music / f"t{i}.wav", seconds=1.0, freq=220.0 * (i + 1)) for i in range(4)]
+    tracks = add_tracks(store, [p.stem for p in paths], folder=str(music), suffix=".wav")
+    model_id = manifest.model_id(manifest.load_manifest(manifest.bundled_model_path()))
+    rng = np.random.default_rng(0)
+    store.save_embeddings(model_id, [EmbeddingRow(t.id, rng.normal(size=32).astype(np.float32), "Jazz")
+                                     for t in tracks])
+    code = ("import sys; from fmaplayer import cli; "
+            "rc = cli.main(['similar', sys.argv[1], '--db', sys.argv[2], '--json', '-n', '2']); "
+            "print('TF' if 'tensorflow' in sys.modules else 'noTF'); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, str(music / "t0.wav"), str(tmp_path / "lib.db")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout.strip().splitlines()
+    assert out[-1] == "noTF" and len(json.loads("\n".join(out[:-1]))) == 2
