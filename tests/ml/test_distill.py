@@ -102,3 +102,24 @@ def test_genre_threshold_reaches_the_target_on_the_data_it_was_chosen_on():
     shown = distill_eval.shown_accuracy(probs, y, t)
     assert 0 < t < 1 and shown["shown_accuracy"] >= 0.8 and shown["shown_share"] < 1
     assert shown["all_accuracy"] < 0.8
+
+
+def test_generalisation_section_renders_every_system():
+    from fmaplayer.ml.generalisation import section_lines
+
+    ov = {"avg": 0.5, "ci95": [0.4, 0.6], "chance": 0.1, "n": 40}
+    spread = {"median_first": 90.0, "median_kth": 60.0, "median_gap_first_kth": 30.0,
+              "mean_same_genre_in_top": 80.0, "mean_other_genre_in_top": 65.0}
+    p10 = {"p@10": {"avg": 0.4, "ci95": [0.3, 0.5]}}
+    gen = {"k": 10, "test_clips": 149, "unseen_tracks": 40, "unseen_packages": ["a", "b"], "systems": {
+        "cnn_lstm 2.0.0": {"overlap_test": ov, "overlap_unseen": ov, "spread_test": spread,
+                           "spread_test_raw_cosine": spread, "spread_unseen": spread,
+                           "genre_shown": {"threshold": 0.4, "shown_share": 0.5, "shown_accuracy": 0.8,
+                                           "all_accuracy": 0.5, "n": 92},
+                           "recommendation_centred": {"genre": p10, "quadrant": p10}},
+        "mfcc": {"overlap_test": ov},
+        "musly": {"error": "ImportError: no pymusly"}}}
+    text = "\n".join(section_lines(gen))
+    assert "| cnn_lstm 2.0.0 | 0.500 [0.40, 0.60] | 0.500 [0.40, 0.60] |" in text
+    assert "| mfcc | 0.500 [0.40, 0.60] | – |" in text and "not run: ImportError" in text
+    assert "| cnn_lstm 2.0.0 | 0.40 | 50% of 92 | 0.800 | 0.500 |" in text
