@@ -32,6 +32,9 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
                         help="audio output: auto (sound card if available), sounddevice, or null (silent)")
     parser.add_argument("--no-recommendations", action="store_true",
                         help="start without the recommendations (no model is loaded)")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="music files, folders or playlists to open; when fmaplayer already runs on this "
+                             "library, its window is raised and opens them")
     # Benchmarks: print the wall-clock time of the first expose as JSON, then quit.
     parser.add_argument("--startup-benchmark", action="store_true", help=argparse.SUPPRESS)
 
@@ -141,6 +144,16 @@ def run(name: str, args: argparse.Namespace) -> int:
     from fmaplayer.ui.main_window import app_icon
 
     app.setWindowIcon(app_icon())
+    from fmaplayer.library.paths import default_db_path
+    from fmaplayer.ui.single_instance import SingleInstance, connect_window, server_name
+
+    opened = [os.path.abspath(p) for p in getattr(args, "paths", [])]
+    instance = SingleInstance(server_name(args.db or default_db_path()))
+    if not args.startup_benchmark:
+        if instance.hand_over([os.path.abspath(f) for f in args.folder] + opened):
+            print("fmaplayer is already running on this library: its window was raised.", flush=True)
+            return 0
+        instance.listen()
     qsettings = QSettings(args.settings, QSettings.Format.IniFormat) if args.settings else None
     settings = Settings(qsettings)
     for folder in args.folder:
@@ -159,6 +172,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     parts = build(settings, store, player, Scanner(store))
     window = parts.window
     window.show()
+    connect_window(instance, window)   # a second launch raises this window and hands it its paths
     install_media_controls(app, window, player)
     from fmaplayer.ui.quit_signals import close_on_quit_signals
 
@@ -179,19 +193,43 @@ def run(name: str, args: argparse.Namespace) -> int:
                 parts.recommendations = install_recommendations(window, store, settings)
             if not args.no_scan:
                 window.start_scan()
+            if opened:
+                window.add_paths(opened)
 
         QTimer.singleShot(0, start_background_work)
 
+    rc = 1
     try:
-        return app.exec()
+        rc = app.exec()
+        return rc
     finally:
         restore_signals()
-        if integrity.thread is not None:
-            integrity.thread.join(timeout=5)
+        instance.close()
         shutdown = getattr(player, "shutdown", None)
         if shutdown is not None:
             shutdown()
-        store.close()
+        exit_now(parts, store, settings, rc, integrity.thread)
+
+
+def exit_now(parts: AppParts, store: Any, settings: Any, rc: int, check_thread: Any = None) -> None:
+    """Leave within a second of the window closing. The analysis worker was cancelled on close and is
+    not waited for (a TensorFlow import or a batch cannot be interrupted); what it finished is already
+    committed, and a batch in flight is redone next time. With TensorFlow loaded the interpreter's own
+    teardown takes seconds too, so then the process ends here, after everything is saved."""
+    worker = getattr(parts.recommendations, "thread", None)
+    worker_running = (worker is not None and worker.isRunning()) or \
+        (check_thread is not None and check_thread.is_alive())   # the integrity check reads the store
+    if not worker_running:
+        store.close()   # else the worker may still hold it: SQLite (WAL) rolls an open batch back
+    if not worker_running and "tensorflow" not in sys.modules:
+        return
+    settings.qsettings.sync()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(rc)
 
 
 def main(argv: list[str] | None = None) -> int:

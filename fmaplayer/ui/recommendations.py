@@ -35,6 +35,7 @@ from fmaplayer.workers.embedding_worker import (
 log = logging.getLogger(__name__)
 ACTION_TEXT = "Get relevant songs"
 RETRY_TEXT = "Retry unreadable files"
+CLOSE_WAIT_MS = 300   # closing the window waits no longer than this for the analysis worker
 
 
 def bundled_manifest() -> dict | None:
@@ -237,7 +238,7 @@ class RecommendationsIntegration(QObject):
             scan_finished.connect(self._on_library_changed)
         app = QApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+            app.aboutToQuit.connect(lambda: self.shutdown(CLOSE_WAIT_MS))
         window.installEventFilter(self)       # stop the worker when the window closes
         from fmaplayer.ui.panel_state import RelevantPanelState
 
@@ -259,14 +260,14 @@ class RecommendationsIntegration(QObject):
         if start_scan is not None:
             start_scan()
 
-    def shutdown(self) -> None:
-        """Cancel the worker and wait for it; the batch in flight commits whole (or is redone next time)."""
-        if self._stopped:
-            return
+    def shutdown(self, wait_ms: int = 15000) -> None:
+        """Cancel the worker and wait up to `wait_ms` for it. Closing the window waits only
+        CLOSE_WAIT_MS: not for a TensorFlow import or a batch in flight (finished batches are committed,
+        an unfinished one is redone next time); app.py ends the process even while the thread runs."""
         self._stopped = True
-        if self.thread is not None:
-            if not stop_thread(self.worker, self.thread):
-                log.warning("embedding worker did not stop in time")
+        if self.thread is not None and self.thread.isRunning():
+            if not stop_thread(self.worker, self.thread, timeout_ms=wait_ms):
+                log.info("embedding worker still busy after %d ms; not waiting for it", wait_ms)
 
     def _size_panel_once(self) -> None:
         """The first time the panel opens beside other docks (the queue), give it most of the height."""
@@ -290,7 +291,7 @@ class RecommendationsIntegration(QObject):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
+            self.shutdown(CLOSE_WAIT_MS)
         return False
 
     # --- slots ----------------------------------------------------------------------------------
