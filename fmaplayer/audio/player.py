@@ -136,12 +136,7 @@ class Player(QObject):
             return False
         pipeline.start()
         self._pipeline = pipeline
-        self._track = track
-        self._order.moved_to(self.queue.items(), index)  # first: the queue view reads it on currentChanged
-        self.queue.set_current(index)
-        self._last_position = -1.0
-        self.trackChanged.emit(track)
-        self.durationChanged.emit(pipeline.duration)
+        self._became_current(track, index, pipeline)
         self._set_state(PAUSED)
         self._emit_position(force=True)
         return True
@@ -304,12 +299,7 @@ class Player(QObject):
         self._pipeline = pipeline  # the callback picks it up on its next block
         if old is not None:
             old.close()
-        self._track = track
-        self._order.moved_to(self.queue.items(), index)  # first: the queue view reads it on currentChanged
-        self.queue.set_current(index)
-        self._last_position = -1.0
-        self.trackChanged.emit(track)
-        self.durationChanged.emit(pipeline.duration)
+        self._became_current(track, index, pipeline)
         self._emit_position(force=True)
         self._start_output()
 
@@ -357,6 +347,15 @@ class Player(QObject):
             if pipeline.error is not None:
                 self.errorOccurred.emit(str(pipeline.error))
             self._advance(explicit=False)  # implicit: "repeat one" plays it again
+
+    def _became_current(self, track, index: int, pipeline) -> None:
+        """Bookkeeping and signals for a track that just became the current one (started or cued)."""
+        self._track = track
+        self._order.moved_to(self.queue.items(), index)  # first: the queue view reads it on currentChanged
+        self.queue.set_current(index)
+        self._last_position = -1.0
+        self.trackChanged.emit(track)
+        self.durationChanged.emit(pipeline.duration)
 
     def _emit_position(self, force: bool = False) -> None:
         pos = self.position()
