@@ -205,6 +205,8 @@ class RelevantPanel(QDockWidget):
             return False          # stale: a newer request owns the panel
         self._set_busy("")
         self.model.set_rows(rows)
+        # no artist tags among the results: the titles get the Artist column's width
+        self.table.setColumnHidden(2, bool(rows) and not any(getattr(r.track, "artist", "") for r in rows))
         self._set_note(note)
         self._update_buttons()
         return True

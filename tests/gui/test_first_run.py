@@ -83,6 +83,21 @@ def test_panel_context_menu_has_the_library_actions(qtbot, desktop):
     assert [t.id for t in panel.anchors()] == [second.id]
 
 
+def test_panel_gives_untagged_results_the_artist_column_width(qtbot):
+    from fmaplayer.library.track import Track
+    from fmaplayer.ui.relevant_panel import RelevantPanel, RelevantRow
+
+    panel = RelevantPanel()
+    qtbot.addWidget(panel)
+    untagged = [RelevantRow(Track(id=i, path=f"/m/jazz.000{i}.wav"), 0.9, "Jazz") for i in range(3)]
+    request = panel.begin_request([untagged[0].track])
+    panel.show_results(request, untagged)
+    assert panel.table.isColumnHidden(2)
+    tagged = [RelevantRow(Track(id=5, path="/m/a.wav", title="A", artist="Miles"), 0.9, "Jazz")]
+    panel.show_results(panel.begin_request([tagged[0].track]), tagged)
+    assert not panel.table.isColumnHidden(2)
+
+
 def test_first_window_fits_the_available_screen(qtbot, make_window, monkeypatch):
     # 1920x1080 at 150 %: 1280x720 logical pixels, a panel of 40 px at the bottom
     monkeypatch.setattr(window_fit, "available_geometry", lambda window: QRect(0, 0, 1280, 680))
