@@ -32,6 +32,17 @@ def player():
     return FakePlayer()
 
 
+@pytest.fixture(autouse=True)
+def desktop_sized_screen(monkeypatch):
+    """The offscreen screen is 800x600; the first window fits the screen (fmaplayer.ui.window_fit), so
+    GUI tests get a common desktop's available area, and a test about fitting sets its own."""
+    from PySide6.QtCore import QRect
+
+    from fmaplayer.ui import window_fit
+
+    monkeypatch.setattr(window_fit, "available_geometry", lambda window: QRect(0, 0, 1920, 1050))
+
+
 @pytest.fixture
 def make_window(qtbot, make_settings, store, player, tmp_path):
     """Build (and later close) real MainWindows; keyword arguments override the collaborators."""

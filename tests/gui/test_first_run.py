@@ -17,9 +17,8 @@ from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
 
 
 @pytest.fixture
-def desktop(qtbot, tmp_path, settings, monkeypatch):  # noqa: F811 - the imported fixture
-    """The real window at its default 1200x760 on a screen with room for it, all tracks analysed."""
-    monkeypatch.setattr(window_fit, "available_geometry", lambda window: QRect(0, 0, 1920, 1050))
+def desktop(qtbot, tmp_path, settings):  # noqa: F811 - the imported fixture
+    """The real window at its default 1200x760 on a screen with room for it (conftest), all analysed."""
     store = make_store(tmp_path / "lib.db")
     for i, name in enumerate(ANGLES):
         write_tone(tmp_path / "music" / f"{name}.wav", seconds=0.5, freq=220 + 40 * i)
