@@ -22,6 +22,7 @@ from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
 from fmaplayer.recommend.index import SimilarityIndex
 from fmaplayer.recommend.ranking import RankingMode, relevant
+from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.relevant_panel import AnalysisStatusWidget, RelevantPanel, RelevantRow
 from fmaplayer.workers.embedding_worker import (
     EmbedderFactory,
@@ -182,6 +183,10 @@ class RecommendationsIntegration(QObject):
         self._serving_model = ""
 
         self.panel = RelevantPanel(window)
+        self.art_loader = ArtLoader(parent=self)   # the anchor's album art, looked up off the UI thread
+        self.art_loader.artReady.connect(self.panel.show_anchor_art)
+        self.panel.anchorsChanged.connect(
+            lambda anchors: self.art_loader.request(anchors[0]) if len(anchors) == 1 else None)
         window.add_dock(self.panel)
         self.panel.hide()
         self._panel_sized = False
@@ -265,6 +270,7 @@ class RecommendationsIntegration(QObject):
         CLOSE_WAIT_MS: not for a TensorFlow import or a batch in flight (finished batches are committed,
         an unfinished one is redone next time); app.py ends the process even while the thread runs."""
         self._stopped = True
+        self.art_loader.shutdown()
         if self.thread is not None and self.thread.isRunning():
             if not stop_thread(self.worker, self.thread, timeout_ms=wait_ms):
                 log.info("embedding worker still busy after %d ms; not waiting for it", wait_ms)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from fmaplayer.recommend.calibration import match_percent
+
+ANCHOR_ART_SIZE = 48
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class RelevantPanel(QDockWidget):
 
     playRequested = Signal(list, int)     # tracks, index to start at
     enqueueRequested = Signal(list)       # tracks to append to the play queue
+    anchorsChanged = Signal(list)         # a new request: its anchor tracks (for the album art lookup)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Relevant songs", parent)
@@ -114,6 +118,10 @@ class RelevantPanel(QDockWidget):
         font = self.header.font()
         font.setBold(True)
         self.header.setFont(font)
+        self.anchor_art = QLabel(body)          # the anchor's album art, when it has one
+        self.anchor_art.setObjectName("anchorArt")
+        self.anchor_art.setFixedSize(ANCHOR_ART_SIZE, ANCHOR_ART_SIZE)
+        self.anchor_art.hide()
         self.subheader = QLabel("", body)
         self.subheader.setWordWrap(True)
         self.subheader.hide()
@@ -162,7 +170,10 @@ class RelevantPanel(QDockWidget):
         buttons.addWidget(self.enqueue_button)
         buttons.addStretch(1)
 
-        layout.addWidget(self.header)
+        header_row = QHBoxLayout()
+        header_row.addWidget(self.anchor_art, 0, Qt.AlignmentFlag.AlignTop)
+        header_row.addWidget(self.header, 1)
+        layout.addLayout(header_row)
         layout.addWidget(self.subheader)
         layout.addWidget(self.busy_widget)
         layout.addWidget(self.table, 1)
@@ -192,7 +203,27 @@ class RelevantPanel(QDockWidget):
         self.model.set_rows([])
         self._set_busy(busy_text)
         self._update_buttons()
+        self.show_anchor_art(None, None)
+        self.anchorsChanged.emit(list(anchors))
         return self._request_id
+
+    @Slot(object, object)
+    def show_anchor_art(self, track, path) -> None:
+        """The anchor's album art (an image file) or nothing; a late answer for an old anchor is ignored."""
+        if track is not None and (len(self._anchors) != 1 or track is not self._anchors[0]):
+            return
+        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+        if pixmap.isNull():
+            self.anchor_art.clear()
+            self.anchor_art.hide()
+            return
+        ratio = self.devicePixelRatioF()
+        side = round(ANCHOR_ART_SIZE * ratio)
+        scaled = pixmap.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
+        self.anchor_art.setPixmap(scaled)
+        self.anchor_art.show()
 
     def set_busy(self, request_id: int, text: str) -> bool:
         if request_id != self._request_id:

@@ -203,3 +203,17 @@ def test_rescan_drops_deleted_tracks_from_the_index(qtbot, env):
     window.reload_from_store()
     window.scanFinished.emit(None)
     assert tracks["near1"].id not in integration.index and tracks["near2"].id in integration.index
+
+
+def test_the_anchor_album_cover_is_shown_beside_the_header(qtbot, env, settings, tmp_path):
+    from tests.library.test_art import png_bytes
+
+    window, integration, tracks, _ = env
+    (tmp_path / "music" / "cover.png").write_bytes(png_bytes(8, 8))
+    art = integration.panel.anchor_art
+    with qtbot.waitSignal(integration.art_loader.artReady, timeout=10_000,
+                          check_params_cb=lambda track, path: path is not None):
+        _right_click_relevant(qtbot, window, [tracks["anchor"]])
+    assert art.isVisible() and not art.pixmap().isNull()
+    _right_click_relevant(qtbot, window, [tracks["anchor"], tracks["near1"]])   # a selection: no one cover
+    assert not art.isVisible()
