@@ -194,15 +194,16 @@ def compile_student(model, lr: float, weights: dict[str, float]):
     )
 
 
-def _label_targets(seg: Segment, genres, moods, cw):
+def _label_targets(source: Source, genres, moods, cw, parts=("train",)):
+    """One-hot genre and quadrant targets with their weights; 0 weight outside `parts` or without a label."""
     yg = np.zeros(len(genres), np.float32)
     ym = np.zeros(len(moods), np.float32)
     wg = wm = 0.0
-    if seg.source.part == "train" and seg.source.genre in genres:
-        gi = genres.index(seg.source.genre)
+    if source.part in parts and source.genre in genres:
+        gi = genres.index(source.genre)
         yg[gi], wg = 1.0, float(cw[gi])
-    if seg.source.part == "train" and seg.source.mood in moods:
-        ym[moods.index(seg.source.mood)], wm = 1.0, 1.0
+    if source.part in parts and source.mood in moods:
+        ym[moods.index(source.mood)], wm = 1.0, 1.0
     return yg, wg, ym, wm
 
 
@@ -211,7 +212,7 @@ def make_sequence(segments, centre, genres, moods, cw, batch_size=32, crops=4, s
     import keras
 
     silence = 10 * math.log10(features.AMIN)
-    labels = [_label_targets(s, genres, moods, cw) for s in segments]
+    labels = [_label_targets(s.source, genres, moods, cw) for s in segments]
     pens = unit(np.stack([s.pen for s in segments]) - centre)
     tags = np.stack([s.tags for s in segments]).astype(np.float32)
 
@@ -254,15 +255,13 @@ def make_sequence(segments, centre, genres, moods, cw, batch_size=32, crops=4, s
     return DistillSlices()
 
 
-def eval_arrays(segments, centre, genres, moods, cw):
-    """Fixed consecutive slices (as inference cuts them) for validation, labels on every slice."""
+def eval_arrays(segments, centre, genres, moods):
+    """Fixed consecutive slices (as inference cuts them) for validation, unweighted labels on every slice."""
     xs, y = [], {"genre": [], "mood": [], "teacher": [], "tags": []}
     w = {k: [] for k in y}
     for s in segments:
         sl = features.slices_from_mel(s.mel.astype(np.float32), features.DEFAULT_SLICES)
-        yg, wg, ym, wm = _label_targets(Segment(Source(s.source.path, "train", s.source.genre,
-                                                       s.source.mood), s.mel, s.pen, s.tags),
-                                        genres, moods, np.ones(len(genres)))
+        yg, wg, ym, wm = _label_targets(s.source, genres, moods, np.ones(len(genres)), parts=(s.source.part,))
         n = len(sl)
         xs.append(sl)
         for key, val, wt in (("genre", yg, wg), ("mood", ym, wm),

@@ -97,7 +97,7 @@ def _train(args) -> int:
     genres = sorted({s.source.genre for s in train if s.source.genre})
     moods = sorted({s.source.mood for s in train if s.source.mood})
     labelled = [s for s in train if s.source.genre]
-    cw = training.class_weights([_Item(s.source.genre) for s in labelled], training.LabelSpace(genres, moods))
+    cw = training.class_weights([s.source for s in labelled], training.LabelSpace(genres, moods))
     hours = sum(s.mel.shape[1] for s in train) * 512 / 22050 / 3600
     summary = {
         "train_segments": len(train),
@@ -130,7 +130,7 @@ def _train(args) -> int:
         return 0
     seq = distill.make_sequence(train, centre, genres, moods, cw, args.batch_size, args.crops,
                                 seed=SEED + state.data["epochs_done"])
-    xv, yv, wv = distill.eval_arrays(val, centre, genres, moods, cw)
+    xv, yv, wv = distill.eval_arrays(val, centre, genres, moods)
     log(f"{len(seq)} batches per epoch, {len(xv)} validation slices")
 
     class SaveLr(keras.callbacks.Callback):
@@ -144,11 +144,6 @@ def _train(args) -> int:
               callbacks=callbacks, verbose=2, validation_batch_size=64)
     log(f"done: best epoch {state.data['best_epoch']} val loss {state.data['best_val_loss']}")
     return 0
-
-
-class _Item:
-    def __init__(self, genre):
-        self.genre = genre
 
 
 def _export(args) -> int:
