@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QPixmap
 
 from fmaplayer.library.art import ArtCache, album_key
 
@@ -70,3 +71,21 @@ class ArtLoader(QObject):
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def show_art_in(label, path: Any, side: int) -> bool:
+    """Show the image at `path` in `label`, scaled to `side` logical pixels (sharp on HiDPI); hide the
+    label when there is no usable image. Returns whether a picture is shown."""
+    pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+    if pixmap.isNull():
+        label.clear()
+        label.hide()
+        return False
+    ratio = label.devicePixelRatioF()
+    pixels = round(side * ratio)
+    scaled = pixmap.scaled(QSize(pixels, pixels), Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation)
+    scaled.setDevicePixelRatio(ratio)
+    label.setPixmap(scaled)
+    label.show()
+    return True

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fmaplayer.settings import Settings
+from fmaplayer.ui.art_loader import show_art_in
 from fmaplayer.ui.playback_controls import JumpSlider, PlaybackControls
 from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
 
@@ -255,19 +255,10 @@ class PlayerBar(QFrame):
         """The album art of ``track`` (an image file) or nothing; ignored if another track plays now."""
         if track is not None and track is not self._player.current_track():
             return
-        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
-        if pixmap.isNull():
-            self.art_label.clear()
-            self.art_label.hide()
+        if not show_art_in(self.art_label, path, _ART_SIZE):
             return
-        ratio = self.devicePixelRatioF()
-        scaled = pixmap.scaled(QSize(round(_ART_SIZE * ratio), round(_ART_SIZE * ratio)),
-                               Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        scaled.setDevicePixelRatio(ratio)
-        self.art_label.setPixmap(scaled)
         album = getattr(track, "album", "") if track is not None else ""
         self.art_label.setToolTip(plain_tooltip(str(album)) if album else "")
-        self.art_label.show()
 
     def set_continue_seeds(self, titles: list[str]) -> None:
         """The tooltip names the tracks "Continue with similar songs" goes by (those listened to)."""

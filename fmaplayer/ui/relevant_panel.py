@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from fmaplayer.recommend.calibration import match_percent
+from fmaplayer.ui.art_loader import show_art_in
 
 ANCHOR_ART_SIZE = 48
 
@@ -212,18 +212,7 @@ class RelevantPanel(QDockWidget):
         """The anchor's album art (an image file) or nothing; a late answer for an old anchor is ignored."""
         if track is not None and (len(self._anchors) != 1 or track is not self._anchors[0]):
             return
-        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
-        if pixmap.isNull():
-            self.anchor_art.clear()
-            self.anchor_art.hide()
-            return
-        ratio = self.devicePixelRatioF()
-        side = round(ANCHOR_ART_SIZE * ratio)
-        scaled = pixmap.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-        scaled.setDevicePixelRatio(ratio)
-        self.anchor_art.setPixmap(scaled)
-        self.anchor_art.show()
+        show_art_in(self.anchor_art, path, ANCHOR_ART_SIZE)
 
     def set_busy(self, request_id: int, text: str) -> bool:
         if request_id != self._request_id:
