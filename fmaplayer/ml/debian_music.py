@@ -28,6 +28,14 @@ PACKAGES = {
     "ufoai-music": "usr/share/games/ufoai/base",
     "freedroidrpg-data": "usr/share/freedroidrpg/data/sound/music",
     "flare-game": "usr/share/games/flare/mods/fantasycore/music",
+    # more hours for the next training run (paths from the audit in ../shared/data/README.md)
+    "naev-data": "usr/share/naev/dat/snd/music",
+    "widelands-data": "usr/share/games/widelands/data/music",
+    "supertux-data": "usr/share/games/supertux2/music",
+    "hedgewars-data": "usr/share/games/hedgewars/Data/Music",
+    "supertuxkart-data": "usr/share/games/supertuxkart/data/music",
+    "megaglest-data": "usr/share/games/megaglest/techs/megapack/factions",
+    "drascula-music": "usr/share/scummvm/drascula/de",  # each track once per language: one language
 }
 # Whole packages kept out of training: the "unseen audio" of the evaluation.
 HELD_OUT = ("hyperrogue-music", "singularity-music", "flare-game")
