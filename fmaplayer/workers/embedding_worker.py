@@ -159,8 +159,8 @@ class EmbeddingWorker(QObject):
                 self._pending_priority = []
         runner.run(stay_alive=self._stay_alive)
 
-    def _emit_index(self, model_id: str) -> None:
-        serve = self._model_to_serve(model_id)
+    def _emit_index(self, model_id: str, force: bool = False) -> None:
+        serve = model_id if force else self._model_to_serve(model_id)
         ids, matrix = self._store.load_embeddings(serve)
         self.serving_model_id = serve
         self.indexModel.emit(serve)
@@ -176,7 +176,9 @@ class EmbeddingWorker(QObject):
     def _on_progress(self, progress: Progress) -> None:
         self.progress.emit(progress.done, progress.total, progress.tracks_per_s)
         if self.serving_model_id != self.model_id and self.model_id and progress.done >= progress.total:
-            self._emit_index(self.model_id)  # re-analysis finished: switch to the new model's vectors
+            # re-analysis finished: switch even if the old model had more rows (files the new one
+            # cannot read), else the index would be reloaded on every idle progress report
+            self._emit_index(self.model_id, force=True)
 
     def _on_committed(self, batch: CommittedBatch) -> None:
         if self.serving_model_id in ("", self.model_id):

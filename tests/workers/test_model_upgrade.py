@@ -55,3 +55,18 @@ def test_a_fresh_library_uses_the_new_model_at_once(qtbot, tmp_path):
         thread = start_in_thread(worker)
     assert stop_thread(worker, thread)
     assert models == [NEW] and sum(len(b.ids) for b in committed) == 3
+
+
+def test_the_switch_happens_when_reanalysis_ends_even_if_a_file_now_fails(qtbot, tmp_path):
+    store = make_store(tmp_path / "lib.db")
+    tracks = add_tracks(store, ["a", "b", "c", "bad-x"])        # "bad-x" fails under the new model
+    store.save_embeddings(OLD, [EmbeddingRow(t.id, np.eye(8, dtype=np.float32)[0], "Rock") for t in tracks])
+    embedder = FakeEmbedder(model_id=NEW)
+    worker = EmbeddingWorker(store, lambda device: embedder, batch_size=2, stay_alive=False,
+                             model_id_hint=lambda: NEW)
+    models = []
+    worker.indexModel.connect(models.append)
+    with qtbot.waitSignal(worker.finished, timeout=10000):
+        thread = start_in_thread(worker)
+    assert stop_thread(worker, thread)
+    assert models == [OLD, NEW] and store.embedding_counts(NEW) == (4, 4)
