@@ -33,13 +33,15 @@ def blended_centre(row_sum: np.ndarray | None, n: int, prior: np.ndarray | None)
     return ((row_sum + PRIOR_TRACKS * prior) / (n + PRIOR_TRACKS)).astype(np.float32)
 
 
-def centred_cosine(rows: np.ndarray, query: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
+def centred_cosine(rows: np.ndarray, query: np.ndarray, centre: np.ndarray | None,
+                   rows_dot_centre: np.ndarray | None = None) -> np.ndarray:
     """Cosine of (row - centre) and (query - centre) for unit rows, without copying the matrix:
-    (x-c).(q-c) = x.q - x.c - q.c + c.c and |x-c|^2 = 1 - 2 x.c + c.c."""
+    (x-c).(q-c) = x.q - x.c - q.c + c.c and |x-c|^2 = 1 - 2 x.c + c.c. `rows_dot_centre` (x.c, which
+    changes only with the library) may be passed in so a query costs one matrix-vector product."""
     xq = rows @ query
     if centre is None:
         return xq
-    xc = rows @ centre
+    xc = rows @ centre if rows_dot_centre is None else rows_dot_centre
     qc = float(query @ centre)
     cc = float(centre @ centre)
     num = xq - xc - qc + cc

@@ -57,8 +57,9 @@ class SimilarityIndex:
         """centred: scores are library-centred cosines (recommend.calibration), the app's and CLI's
         choice; prior_centre: the model's training centre, blended in while the library is small."""
         self.centred = centred
-        self.prior_centre = None if prior_centre is None else np.asarray(prior_centre, np.float32)
-        self._centre: np.ndarray | None = None  # cached; None after every mutation
+        self._centre: np.ndarray | None = None  # cached with rows . centre; None after every mutation
+        self._rows_dot_centre: np.ndarray | None = None
+        self.prior_centre = prior_centre
         self._dim = dim
         self._matrix = np.zeros((0, dim or 0), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
@@ -173,16 +174,27 @@ class SimilarityIndex:
         row = self._row_of.get(int(track_id))
         return None if row is None else self._matrix[row].copy()
 
+    @property
+    def prior_centre(self) -> np.ndarray | None:
+        return self._prior_centre
+
+    @prior_centre.setter
+    def prior_centre(self, value: np.ndarray | None) -> None:
+        self._prior_centre = None if value is None else np.asarray(value, np.float32)
+        self._centre = None
+
     def centre(self) -> np.ndarray | None:
         """The vector subtracted before the cosine (None when the index is not centred)."""
         if not self.centred:
             return None
         if self._centre is None:
-            prior = self.prior_centre
+            prior = self._prior_centre
             if prior is not None and self._dim is not None and prior.shape != (self._dim,):
                 prior = None  # a centre of another model's space: the library mean alone
             row_sum = self._matrix[: self._size].sum(axis=0, dtype=np.float64) if self._size else None
             self._centre = calibration.blended_centre(row_sum, self._size, prior)
+            live = self._matrix[: self._size]
+            self._rows_dot_centre = None if self._centre is None else live @ self._centre
         return self._centre
 
     def scores(self, query_vec: np.ndarray) -> np.ndarray:
@@ -190,9 +202,11 @@ class SimilarityIndex:
         query = normalise_rows(query_vec)[0]
         rows = self._matrix[: self._size]
         if self._size < _SINGLE_THREAD_ROWS:
-            return calibration.centred_cosine(rows, query, self.centre())
+            centre = self.centre()
+            return calibration.centred_cosine(rows, query, centre, self._rows_dot_centre)
         with _one_blas_thread():
-            return calibration.centred_cosine(rows, query, self.centre())
+            centre = self.centre()
+            return calibration.centred_cosine(rows, query, centre, self._rows_dot_centre)
 
     def top_k(self, query_vec: np.ndarray, k: int,
               exclude_ids: Iterable[int] = ()) -> list[tuple[int, float]]:

@@ -48,12 +48,10 @@ def bundled_manifest() -> dict | None:
         return None
 
 
-def model_centre_for(model_id: str):
-    """The bundled model's centre when `model_id` is the bundled model's, else None (library mean only)."""
+def bundled_model_id_of(man: dict | None) -> str:
     from fmaplayer.ml import manifest
 
-    man = bundled_manifest()
-    return model_centre(man) if man is not None and manifest.model_id(man) == model_id else None
+    return manifest.model_id(man) if man is not None else ""
 
 
 class RelevantSongsController(QObject):
@@ -181,6 +179,9 @@ class RecommendationsIntegration(QObject):
         self.thread = None
         self._stopped = False
         self._serving_model = ""
+        # read once: hovering the genre column must not parse the manifest on the UI thread
+        self._manifest = bundled_manifest()
+        self._bundled_id = bundled_model_id_of(self._manifest)
 
         self.panel = RelevantPanel(window)
         self.art_loader = ArtLoader(parent=self)   # the anchor's album art, looked up off the UI thread
@@ -303,7 +304,8 @@ class RecommendationsIntegration(QObject):
     # --- slots ----------------------------------------------------------------------------------
     def _on_index_model(self, model_id: str) -> None:
         """The vectors about to load are this model's: centre them with its own training centre."""
-        self.index.prior_centre = model_centre_for(model_id)
+        # the bundled model's centre for its vectors; another model's: the library mean alone
+        self.index.prior_centre = model_centre(self._manifest) if model_id == self._bundled_id else None
         self._serving_model = model_id
         model = getattr(self.window, "track_table_model", None)
         if model is not None and hasattr(model, "genre_tooltip"):
@@ -311,8 +313,8 @@ class RecommendationsIntegration(QObject):
 
     def _genre_tooltip(self, track_id: int) -> str | None:
         """The probabilities behind a predicted-genre cell (one small SQLite read, on hover only)."""
-        man = bundled_manifest()
-        if man is None or not self._serving_model.startswith(f"{man['name']}@{man['version']}+"):
+        man = self._manifest
+        if man is None or self._serving_model != self._bundled_id:
             return None
         probs, _ = self.store.embedding_probabilities(self._serving_model, track_id)
         text = genre_explanation(man["genres"], probs, float(man.get("genre_threshold") or 0.0))

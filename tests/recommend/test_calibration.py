@@ -65,6 +65,12 @@ def test_centred_index_follows_library_changes():
     assert not np.allclose(before, after)
     index.remove(range(30, 40))
     np.testing.assert_allclose(index.centre(), before, atol=1e-6)
+    # a new prior (the vectors of another model loaded) takes effect at once, queries use it
+    index.prior_centre = rows[0]
+    assert not np.allclose(index.centre(), before, atol=1e-6)
+    q = rows[5]
+    want = calibration.centred_cosine(normalise_rows(rows[:30]), q, index.centre())
+    np.testing.assert_allclose(index.scores(q), want, atol=1e-5)
     # a prior of another dimension (another model's centre) is ignored rather than crashing
     index.prior_centre = np.ones(3, np.float32)
     index.upsert([99], rows[:1])
