@@ -33,20 +33,33 @@ def blended_centre(row_sum: np.ndarray | None, n: int, prior: np.ndarray | None)
     return ((row_sum + PRIOR_TRACKS * prior) / (n + PRIOR_TRACKS)).astype(np.float32)
 
 
+def prepare_centre(rows: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row terms that change only with the library: (c.c - x.c, 1 / |x - c|) for unit rows x."""
+    xc = rows @ centre
+    cc = float(centre @ centre)
+    offset = (cc - xc).astype(np.float32)
+    inv_norm = (1.0 / np.sqrt(np.maximum(1.0 - 2.0 * xc + cc, 1e-12))).astype(np.float32)
+    return offset, inv_norm
+
+
 def centred_cosine(rows: np.ndarray, query: np.ndarray, centre: np.ndarray | None,
-                   rows_dot_centre: np.ndarray | None = None) -> np.ndarray:
+                   prepared: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Cosine of (row - centre) and (query - centre) for unit rows, without copying the matrix:
-    (x-c).(q-c) = x.q - x.c - q.c + c.c and |x-c|^2 = 1 - 2 x.c + c.c. `rows_dot_centre` (x.c, which
-    changes only with the library) may be passed in so a query costs one matrix-vector product."""
+    (x-c).(q-c) = x.q - x.c - q.c + c.c and |x-c|^2 = 1 - 2 x.c + c.c. `prepared` (prepare_centre, which
+    changes only with the library) may be passed in, so a query is one matrix-vector product and two
+    element-wise passes."""
     xq = rows @ query
     if centre is None:
         return xq
-    xc = rows @ centre if rows_dot_centre is None else rows_dot_centre
+    offset, inv_norm = prepared if prepared is not None else prepare_centre(rows, centre)
     qc = float(query @ centre)
     cc = float(centre @ centre)
-    num = xq - xc - qc + cc
-    den = np.sqrt(np.maximum(1.0 - 2.0 * xc + cc, 1e-12)) * np.sqrt(max(1.0 - 2.0 * qc + cc, 1e-12))
-    return (num / den).astype(np.float32)
+    scale = 1.0 / np.sqrt(max(1.0 - 2.0 * qc + cc, 1e-12))
+    xq -= qc
+    xq += offset
+    xq *= inv_norm
+    xq *= np.float32(scale)
+    return xq
 
 
 def match_percent(score: float) -> float:

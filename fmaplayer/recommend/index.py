@@ -57,8 +57,8 @@ class SimilarityIndex:
         """centred: scores are library-centred cosines (recommend.calibration), the app's and CLI's
         choice; prior_centre: the model's training centre, blended in while the library is small."""
         self.centred = centred
-        self._centre: np.ndarray | None = None  # cached with rows . centre; None after every mutation
-        self._rows_dot_centre: np.ndarray | None = None
+        self._centre: np.ndarray | None = None  # cached with its per-row terms; None after every mutation
+        self._prepared: tuple[np.ndarray, np.ndarray] | None = None
         self.prior_centre = prior_centre
         self._dim = dim
         self._matrix = np.zeros((0, dim or 0), dtype=np.float32)
@@ -194,7 +194,7 @@ class SimilarityIndex:
             row_sum = self._matrix[: self._size].sum(axis=0, dtype=np.float64) if self._size else None
             self._centre = calibration.blended_centre(row_sum, self._size, prior)
             live = self._matrix[: self._size]
-            self._rows_dot_centre = None if self._centre is None else live @ self._centre
+            self._prepared = None if self._centre is None else calibration.prepare_centre(live, self._centre)
         return self._centre
 
     def scores(self, query_vec: np.ndarray) -> np.ndarray:
@@ -203,10 +203,10 @@ class SimilarityIndex:
         rows = self._matrix[: self._size]
         if self._size < _SINGLE_THREAD_ROWS:
             centre = self.centre()
-            return calibration.centred_cosine(rows, query, centre, self._rows_dot_centre)
+            return calibration.centred_cosine(rows, query, centre, self._prepared)
         with _one_blas_thread():
             centre = self.centre()
-            return calibration.centred_cosine(rows, query, centre, self._rows_dot_centre)
+            return calibration.centred_cosine(rows, query, centre, self._prepared)
 
     def top_k(self, query_vec: np.ndarray, k: int,
               exclude_ids: Iterable[int] = ()) -> list[tuple[int, float]]:
