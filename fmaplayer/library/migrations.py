@@ -95,10 +95,17 @@ def _drop_stale_analysis_on_change(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_embedding_tempo(conn: sqlite3.Connection) -> None:
+    # BPM estimated from the analysis excerpts ("Why this song?"); NULL for tracks analysed before it
+    # existed or without a clear pulse: no re-analysis is forced, the explanation leaves tempo out.
+    conn.execute("ALTER TABLE embeddings ADD COLUMN tempo REAL")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create_tracks", _create_tracks),
     Migration(2, "create_embeddings", _create_embeddings),
     Migration(3, "drop_stale_analysis_on_change", _drop_stale_analysis_on_change),
+    Migration(4, "add_embedding_tempo", _add_embedding_tempo),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -40,12 +40,13 @@ RETURNING id
 """
 # The WHERE EXISTS skips rows whose track was removed while the worker was analysing it.
 _UPSERT_EMBEDDING = """
-INSERT INTO embeddings (track_id, model_id, dim, vector, genre, genre_probs, mood, mood_probs, created_at)
-SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tracks WHERE id = ?)
+INSERT INTO embeddings (track_id, model_id, dim, vector, genre, genre_probs, mood, mood_probs, tempo,
+                        created_at)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tracks WHERE id = ?)
 ON CONFLICT(track_id, model_id) DO UPDATE SET
     dim = excluded.dim, vector = excluded.vector, genre = excluded.genre,
     genre_probs = excluded.genre_probs, mood = excluded.mood, mood_probs = excluded.mood_probs,
-    created_at = excluded.created_at
+    tempo = excluded.tempo, created_at = excluded.created_at
 """
 _UPSERT_FAILURE = """
 INSERT INTO embedding_failures (track_id, model_id, reason, created_at)
@@ -63,6 +64,16 @@ class EmbeddingRow:
     genre_probs: np.ndarray | None = None
     mood: str | None = None
     mood_probs: np.ndarray | None = None
+    tempo: float | None = None  # BPM; None when unknown
+
+
+@dataclass(frozen=True)
+class EmbeddingProfile:
+    """What a track's analysis says about it besides the vector (for "Why this song?")."""
+
+    genre_probs: np.ndarray | None
+    mood_probs: np.ndarray | None
+    tempo: float | None
 
 
 # all_tracks() builds 100,000 Tracks at start-up; a frozen dataclass's __init__ costs ~3 us each, setting
@@ -109,6 +120,14 @@ def _require_finite(values: np.ndarray, what: str, track_id: int) -> None:
     # NaN/inf from bad samples would rank as 100 % similar to each other and argmax to genre 0
     if not np.all(np.isfinite(values)):
         raise LibraryError(f"refusing non-finite embedding {what} for track {track_id}")
+
+
+def _tempo(value) -> float | None:
+    """A BPM worth storing, or None (unknown, NaN or not a tempo at all)."""
+    if value is None:
+        return None
+    bpm = float(value)
+    return bpm if np.isfinite(bpm) and bpm > 0 else None
 
 
 def _text(value) -> str:
@@ -322,7 +341,7 @@ class LibraryStore:
                     track_id, model_id, int(vector.size), vector.tobytes(), _text(row.genre),
                     _blob(row.genre_probs, "genre probabilities", track_id),
                     None if row.mood is None else _text(row.mood),
-                    _blob(row.mood_probs, "mood probabilities", track_id), now, track_id,
+                    _blob(row.mood_probs, "mood probabilities", track_id), _tempo(row.tempo), now, track_id,
                 )
             )
             clear.append((track_id, model_id))
@@ -417,6 +436,22 @@ class LibraryStore:
         if row is None:
             return None, None
         return tuple(None if b is None else np.frombuffer(b, dtype=np.float32).copy() for b in row)
+
+    def embedding_profiles(self, model_id: str, track_ids: Iterable[int]) -> dict[int, EmbeddingProfile]:
+        """track id -> its stored probabilities and tempo, for the ids that have an embedding."""
+        ids = sorted({int(i) for i in track_ids})
+        found: dict[int, EmbeddingProfile] = {}
+        with self._read() as conn:
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for track_id, genre_blob, mood_blob, tempo in conn.execute(
+                    f"SELECT track_id, genre_probs, mood_probs, tempo FROM embeddings "
+                    f"WHERE model_id = ? AND track_id IN ({marks})", (model_id, *chunk)
+                ):
+                    found[track_id] = EmbeddingProfile(
+                        *(None if b is None else np.frombuffer(b, dtype=np.float32).copy()
+                          for b in (genre_blob, mood_blob)), tempo)
+        return found
 
     def tracks_needing_embedding(self, model_id: str) -> list[Track]:
         """Readable tracks with neither an embedding nor a recorded failure for `model_id`."""

@@ -23,6 +23,7 @@ import numpy as np
 from fmaplayer.errors import AudioDecodeError, ModelLoadError
 from fmaplayer.ml import features
 from fmaplayer.ml import manifest as manifest_mod
+from fmaplayer.ml.tempo import tempo_from_slices
 
 BATCH_SIZES = (8, 16, 32, 64)  # padded batch shapes (few traced graphs, deterministic numerics)
 TRACKS_PER_CHUNK = 16
@@ -35,6 +36,7 @@ class Embedding:
     mood_probs: np.ndarray | None  # float32 [n_moods] or None when the model has no mood head
     genre: str
     mood: str | None
+    tempo: float | None = None  # BPM from the same slices (ml/tempo.py); None without a clear pulse
 
 
 def _select_device(device: str) -> str:
@@ -152,13 +154,14 @@ class Embedder:
             n = len(d)
             results.append(
                 self._summarise(
-                    emb[pos : pos + n], gen[pos : pos + n], None if mood is None else mood[pos : pos + n]
+                    emb[pos : pos + n], gen[pos : pos + n], None if mood is None else mood[pos : pos + n],
+                    tempo_from_slices(d),
                 )
             )
             pos += n
         return results
 
-    def _summarise(self, emb, gen, mood) -> Embedding:
+    def _summarise(self, emb, gen, mood, tempo: float | None = None) -> Embedding:
         v = emb.astype(np.float64).mean(axis=0)
         norm = np.linalg.norm(v)
         # an all-zero ReLU embedding (silence) still needs a unit vector: use a fixed direction
@@ -172,6 +175,7 @@ class Embedder:
             mp,
             self.genres[best] if gp[best] >= self.genre_threshold else "",
             None if mp is None else self.moods[int(np.argmax(mp))],
+            tempo,
         )
 
     def embed(self, path: str | Path) -> Embedding:

@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - only before fmaplayer.library.store ex
         genre_probs: np.ndarray | None = None
         mood: str | None = None
         mood_probs: np.ndarray | None = None
+        tempo: float | None = None
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -236,7 +237,8 @@ class EmbeddingRunner:
                 rows.append(EmbeddingRow(
                     track_id=track.id, vector=np.asarray(result.vector, dtype=np.float32),
                     genre=result.genre or "", genre_probs=getattr(result, "genre_probs", None),
-                    mood=getattr(result, "mood", None), mood_probs=getattr(result, "mood_probs", None)))
+                    mood=getattr(result, "mood", None), mood_probs=getattr(result, "mood_probs", None),
+                    tempo=getattr(result, "tempo", None)))
         # one transaction for the batch's embeddings; failures are idempotent and retried if lost
         if rows:
             self.store.save_embeddings(self.model_id, rows)
