@@ -1,0 +1,135 @@
+"""Why this song? A plain sentence from two tracks' stored predictions, never saying more than they show.
+
+A genre is named only when its probability reaches the model's calibrated `genre_threshold` (the
+manifest's, chosen on validation clips so that shown genres are right 4 times in 5: the same rule as
+the genre column, recommend/calibration.py). The model's emotion quadrants are named the same way with
+MOOD_THRESHOLD, chosen by that rule on the same validation clips (README, "Why this song?"), unless a
+manifest brings its own `mood_threshold`. Tempo is "similar" only within TEMPO_TOLERANCE, which is
+wider than the tempo estimate's own resolution (ml/tempo.py: ~5 % between autocorrelation lags before
+refinement); a tempo twice or half the other's is said to be so (beat trackers often land an octave
+apart on the same pulse). A track without a tempo (analysed before tempo existed, or no clear pulse)
+makes the sentence say nothing about tempo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Lowest probability at which the top quadrant was right >= 4 times in 5 on the 140 validation clips
+# of model 2.0.0 (81 % right when shown, 26 % shown; test clips: 81 %, 23 %); benchmarks/mood_threshold.py
+MOOD_THRESHOLD = 0.66
+TEMPO_TOLERANCE = 0.08
+# Russell's circumplex quadrants, the model's mood labels (MER4Q: Q1..Q4)
+MOOD_WORDS = {"Q1": "happy/excited", "Q2": "tense/angry", "Q3": "sad/melancholic", "Q4": "calm/relaxed"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the analysis stored about one track (store.EmbeddingProfile has the same fields)."""
+
+    genre_probs: np.ndarray | None = None
+    mood_probs: np.ndarray | None = None
+    tempo: float | None = None
+
+
+@dataclass(frozen=True)
+class Labels:
+    genres: list[str]
+    moods: list[str]
+    genre_threshold: float
+    mood_threshold: float = MOOD_THRESHOLD
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> Labels:
+        return cls(list(manifest.get("genres") or []), list(manifest.get("moods") or []),
+                   float(manifest.get("genre_threshold") or 0.0),
+                   float(manifest.get("mood_threshold") or MOOD_THRESHOLD))
+
+
+def mood_word(label: str) -> str:
+    return MOOD_WORDS.get(label, label)
+
+
+def confident_label(labels: list[str], probs, threshold: float) -> str | None:
+    """The likeliest label when its probability reaches `threshold`, else None."""
+    if probs is None or len(probs) != len(labels) or not labels:
+        return None
+    best = int(np.argmax(probs))
+    return labels[best] if float(probs[best]) >= threshold else None
+
+
+def tempo_relation(a: float | None, b: float | None, tolerance: float = TEMPO_TOLERANCE) -> str | None:
+    """'similar', 'double' (b about twice a), 'half', 'different', or None when either is unknown."""
+    if not a or not b or a <= 0 or b <= 0:
+        return None
+    ratio = b / a
+    for name, factor in (("similar", 1.0), ("double", 2.0), ("half", 0.5)):
+        if abs(ratio / factor - 1.0) <= tolerance:
+            return name
+    return "different"
+
+
+def _tempo_phrase(a: float | None, b: float | None) -> str:
+    relation = tempo_relation(a, b)
+    if relation is None:
+        return ""
+    bpm = f"{a:.0f} vs {b:.0f} BPM"
+    return {"similar": f"similar tempo ({bpm})",
+            "double": f"twice the tempo, the same pulse ({bpm})",
+            "half": f"half the tempo, the same pulse ({bpm})",
+            "different": f"different tempo ({bpm})"}[relation]
+
+
+def _pair_phrase(a: str | None, b: str | None, words, both_prefix: str) -> tuple[str, str]:
+    """(shared phrase, contrast phrase) for one kind of label."""
+    if a is not None and a == b:
+        return f"{both_prefix}{words(a)}", ""
+    if a is not None and b is not None:
+        return "", f"{words(a)} vs {words(b)}"
+    return "", ""
+
+
+def explain(anchor: Profile, result: Profile, labels: Labels) -> str:
+    """One sentence: what both tracks are (confidently), how their tempos compare."""
+    genre_a = confident_label(labels.genres, anchor.genre_probs, labels.genre_threshold)
+    genre_b = confident_label(labels.genres, result.genre_probs, labels.genre_threshold)
+    mood_a = confident_label(labels.moods, anchor.mood_probs, labels.mood_threshold)
+    mood_b = confident_label(labels.moods, result.mood_probs, labels.mood_threshold)
+    shared_genre, genre_contrast = _pair_phrase(genre_a, genre_b, str, "mostly ")
+    shared_mood, mood_contrast = _pair_phrase(mood_a, mood_b, mood_word, "")
+    shared = [p for p in (shared_genre, shared_mood) if p]
+    parts = []
+    if shared:
+        parts.append("Both " + ", ".join(shared))
+    contrasts = [p for p in (genre_contrast, mood_contrast) if p]
+    if contrasts:
+        parts.append(", ".join(contrasts))
+    tempo = _tempo_phrase(anchor.tempo, result.tempo)
+    if tempo:
+        parts.append(tempo)
+    if not shared:
+        lead = "Close in overall sound; the model names no genre or mood both share with confidence"
+        parts.insert(0, lead)
+    sentence = "; ".join(parts)
+    return sentence[0].upper() + sentence[1:]
+
+
+def profile_rows(labels: list[str], anchor_probs, result_probs, top: int = 4,
+                 words=str) -> list[tuple[str, float, float]]:
+    """(label, anchor p, result p) for the labels likeliest in either track, for side-by-side bars."""
+    if not labels:
+        return []
+    size = len(labels)
+
+    def usable(p):
+        return None if p is None or len(p) != size else np.asarray(p, np.float64)
+
+    a, b = usable(anchor_probs), usable(result_probs)
+    if a is None and b is None:
+        return []
+    a_vals = a if a is not None else np.zeros(size)
+    b_vals = b if b is not None else np.zeros(size)
+    order = np.argsort(-np.maximum(a_vals, b_vals), kind="stable")[:top]
+    return [(words(labels[i]), float(a_vals[i]), float(b_vals[i])) for i in order]

@@ -1,0 +1,93 @@
+"""'Why this song?' sentences from given probabilities: nothing named below its threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fmaplayer.recommend.explain import (
+    Labels,
+    Profile,
+    confident_label,
+    explain,
+    profile_rows,
+    tempo_relation,
+)
+
+GENRES = ["Blues", "Classical", "Jazz", "Pop/Rock"]
+MOODS = ["Q1", "Q2", "Q3", "Q4"]
+LABELS = Labels(GENRES, MOODS, genre_threshold=0.57, mood_threshold=0.6)
+
+
+def probs(best: int, p: float, size: int = 4) -> np.ndarray:
+    rest = (1.0 - p) / (size - 1)
+    out = np.full(size, rest, np.float32)
+    out[best] = p
+    return out
+
+
+def test_shared_confident_genre_mood_and_similar_tempo():
+    anchor = Profile(probs(2, 0.80), probs(3, 0.70), 92.0)
+    result = Profile(probs(2, 0.65), probs(3, 0.61), 95.0)
+    assert explain(anchor, result, LABELS) == "Both mostly Jazz, calm/relaxed; similar tempo (92 vs 95 BPM)"
+
+
+def test_a_genre_under_the_threshold_is_never_named():
+    anchor = Profile(probs(2, 0.80), None, None)
+    result = Profile(probs(2, 0.56), None, None)   # likeliest Jazz, but below 0.57
+    sentence = explain(anchor, result, LABELS)
+    assert "Jazz" not in sentence
+    assert sentence.startswith("Close in overall sound")
+
+
+def test_a_mood_under_its_threshold_is_never_named():
+    sentence = explain(Profile(None, probs(0, 0.9), None), Profile(None, probs(0, 0.59), None), LABELS)
+    assert "happy" not in sentence and "Q1" not in sentence
+
+
+def test_confident_but_different_labels_are_contrasted_not_shared():
+    anchor = Profile(probs(1, 0.9), probs(3, 0.9), None)
+    result = Profile(probs(3, 0.9), probs(1, 0.9), None)
+    sentence = explain(anchor, result, LABELS)
+    assert "Both" not in sentence
+    assert "Classical vs Pop/Rock" in sentence and "calm/relaxed vs tense/angry" in sentence
+
+
+def test_tempo_said_only_when_both_are_known_and_octaves_are_named():
+    jazz = probs(2, 0.9)
+    assert "tempo" not in explain(Profile(jazz, None, 120.0), Profile(jazz, None, None), LABELS)
+    assert "tempo" not in explain(Profile(jazz, None, None), Profile(jazz, None, None), LABELS)
+    assert "twice the tempo" in explain(Profile(jazz, None, 70.0), Profile(jazz, None, 141.0), LABELS)
+    assert "different tempo (90 vs 120 BPM)" in explain(Profile(jazz, None, 90.0), Profile(jazz, None, 120.0),
+                                                         LABELS)
+
+
+@pytest.mark.parametrize(("a", "b", "relation"), [
+    (100.0, 107.0, "similar"), (100.0, 92.5, "similar"), (100.0, 110.0, "different"),
+    (80.0, 160.0, "double"), (150.0, 76.0, "half"), (100.0, 150.0, "different"),
+    (None, 100.0, None), (0.0, 100.0, None),
+])
+def test_tempo_tolerance(a, b, relation):
+    assert tempo_relation(a, b) == relation
+
+
+def test_confident_label_ignores_mismatched_or_missing_probabilities():
+    assert confident_label(GENRES, None, 0.5) is None
+    assert confident_label(GENRES, probs(1, 0.9, size=3), 0.5) is None
+    assert confident_label(GENRES, probs(1, 0.9), 0.5) == "Classical"
+    assert confident_label(GENRES, probs(1, 0.9), 0.95) is None
+
+
+def test_labels_from_the_manifest_use_its_calibrated_genre_threshold():
+    labels = Labels.from_manifest({"genres": GENRES, "moods": MOODS, "genre_threshold": 0.57})
+    assert labels.genre_threshold == 0.57 and labels.moods == MOODS
+    own = Labels.from_manifest({"genres": GENRES, "moods": MOODS, "mood_threshold": 0.9})
+    assert own.mood_threshold == 0.9
+
+
+def test_profile_rows_pick_the_labels_likeliest_in_either_track():
+    rows = profile_rows(GENRES, probs(0, 0.7), probs(3, 0.6), top=2)
+    assert [r[0] for r in rows] == ["Blues", "Pop/Rock"]
+    assert rows[0][1] == pytest.approx(0.7) and rows[0][2] == pytest.approx(0.4 / 3)
+    assert profile_rows(GENRES, None, None) == []
+    assert [r[1] for r in profile_rows(GENRES, None, probs(2, 0.9), top=1)] == [0.0]
