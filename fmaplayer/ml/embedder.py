@@ -1,12 +1,14 @@
 """`Embedder`: audio files -> unit-norm embedding + genre / mood probabilities with the bundled model.
 
-Constructing one imports TensorFlow/Keras and loads the model: do it in a worker thread or the CLI.
-One sub-model returns (embedding layer, genre softmax, mood softmax) in a single forward pass; a track's
-vector is the mean of its slices' embeddings, L2-normalised. Slices of several tracks share batches.
-Batches are padded to fixed sizes so a track's result never depends on what it was batched with.
+Constructing one loads the model on the runtime `fmaplayer.ml.runtime` chooses (LiteRT on the CPU when it
+is installed, without importing TensorFlow; TensorFlow on a CUDA GPU or as the fallback): do it in a
+worker thread or the CLI. One sub-model returns (embedding layer, genre softmax, mood softmax) in a
+single forward pass; a track's vector is the mean of its slices' embeddings, L2-normalised. Slices of
+several tracks share batches. Batches are padded to fixed sizes so a track's result never depends on what
+it was batched with.
 
 `embed_many` alternates two phases that each use every core: decode a chunk of tracks on a thread per
-core, then run the chunk's forward pass (TensorFlow's own threads). Overlapping the phases instead
+core, then run the chunk's forward pass (the runtime's own threads). Overlapping the phases instead
 over-subscribes a small CPU: on 2 cores it was 14-37 % slower (see benchmarks/bench_embedding.py).
 """
 
@@ -23,6 +25,7 @@ import numpy as np
 from fmaplayer.errors import AudioDecodeError, ModelLoadError
 from fmaplayer.ml import features
 from fmaplayer.ml import manifest as manifest_mod
+from fmaplayer.ml import runtime as runtime_mod
 from fmaplayer.ml.tempo import tempo_from_slices
 
 BATCH_SIZES = (8, 16, 32, 64)  # padded batch shapes (few traced graphs, deterministic numerics)
@@ -39,31 +42,10 @@ class Embedding:
     tempo: float | None = None  # BPM from the same slices (ml/tempo.py); None without a clear pulse
 
 
-def _select_device(device: str) -> str:
-    """Returns the device string for tf.device and a human label; hides GPUs when device == 'cpu'."""
-    import tensorflow as tf
-
-    if device.lower() == "cpu":
-        return "/CPU:0"
-    gpus = tf.config.list_physical_devices("GPU")
-    return "/GPU:0" if gpus else "/CPU:0"
-
-
-def _device_label(tf_device: str) -> str:
-    if tf_device.startswith("/GPU"):
-        try:
-            import tensorflow as tf
-
-            details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
-            return f"GPU:0 ({details.get('device_name', 'GPU')})"
-        except Exception:  # noqa: BLE001 - the label is cosmetic
-            return "GPU:0"
-    return "CPU"
-
-
 class Embedder:
     def __init__(
-        self, model_path: str | Path | None = None, device: str = "auto", n_slices: int | None = None
+        self, model_path: str | Path | None = None, device: str = "auto", n_slices: int | None = None,
+        runtime: str = "auto",
     ):
         self.model_path = Path(model_path) if model_path else manifest_mod.bundled_model_path()
         self.manifest = manifest_mod.load_manifest(manifest_mod.manifest_path_for(self.model_path))
@@ -75,25 +57,9 @@ class Embedder:
                 f"model file {self.model_path} is damaged or was replaced: sha256 "
                 f"{digest[:12]}... does not match the manifest's {self.manifest['sha256'][:12]}..."
             )
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        try:
-            import keras
-        except ImportError as exc:
-            raise ModelLoadError(f"Keras/TensorFlow is not installed: {exc}") from exc
-        manifest_mod.check_keras_version(self.manifest, keras.__version__)
-        self._tf_device = _select_device(device) if keras.backend.backend() == "tensorflow" else "CPU"
-        self.device = _device_label(self._tf_device)
-        try:
-            with self._device_scope():
-                model = keras.saving.load_model(self.model_path, compile=False)
-                emb_name = self.manifest["embedding"]["layer"]
-                outs = [model.get_layer(emb_name).output, model.get_layer("genre").output]
-                self._has_mood = bool(self.manifest["moods"])
-                if self._has_mood:
-                    outs.append(model.get_layer("mood").output)
-                self._net = keras.Model(model.input, outs)
-        except Exception as exc:  # zip/h5/deserialisation errors from Keras
-            raise ModelLoadError(f"cannot load model {self.model_path}: {exc}") from exc
+        self._runtime = runtime_mod.load_runtime(self.model_path, self.manifest, device, runtime)
+        self.device: str = self._runtime.device
+        self.runtime: str = self._runtime.name
         self.genres: list[str] = list(self.manifest["genres"])
         self.moods: list[str] = list(self.manifest["moods"])
         self.dim: int = int(self.manifest["embedding"]["dim"])
@@ -104,15 +70,6 @@ class Embedder:
             n_slices or self.manifest["input"].get("slices_per_track", features.DEFAULT_SLICES)
         )
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="embed-decode")
-
-    def _device_scope(self):
-        if self._tf_device == "CPU":
-            import contextlib
-
-            return contextlib.nullcontext()
-        import tensorflow as tf
-
-        return tf.device(self._tf_device)
 
     # -- inference -------------------------------------------------------------------------------
     def _forward(self, x: np.ndarray):
@@ -126,10 +83,9 @@ class Embedder:
             n = len(chunk)
             if n < size:
                 chunk = np.concatenate([chunk, np.zeros((size - n, *chunk.shape[1:]), np.float32)])
-            with self._device_scope():
-                res = self._net.predict_on_batch(chunk)  # compiled graph, not eager layer calls
-            for k, r in enumerate(res):
-                outs[k].append(np.asarray(r)[:n])
+            for k, r in enumerate(self._runtime.run(chunk)):
+                if r is not None:
+                    outs[k].append(np.asarray(r)[:n])
             i += n
         return [np.concatenate(o) if o else None for o in outs]
 

@@ -1,8 +1,11 @@
-"""Turn a training run into a bundled model: <models>/<name>.keras (no optimizer state) + manifest.
+"""Turn a training run into a bundled model: <models>/<name>.keras (no optimizer state) + manifest,
+and the .keras into the files the light runtimes run (<name>.tflite for LiteRT, <name>.onnx for ONNX Runtime).
 
     python -m fmaplayer.ml.export --run /work/runs/cnn_lstm [--models models] [--metrics report.json]
+    python -m fmaplayer.ml.export --runtimes [--model models/cnn_lstm.keras]   # the exported files only
 
-Re-run it whenever the weights change: it recomputes the sha256 that the Embedder checks.
+Re-run it whenever the weights change: it recomputes the sha256s that the Embedder checks. Exporting
+needs TensorFlow and tf2onnx (the `export` extra); running the exported files needs neither.
 """
 
 from __future__ import annotations
@@ -12,10 +15,15 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from fmaplayer.ml import features
 from fmaplayer.ml import manifest as manifest_mod
+from fmaplayer.ml.runtime import OUTPUT_NAMES
 
 MODEL_VERSION = "1.0.0"
+EXPORTED_SUFFIX = {"litert": ".tflite", "onnxruntime": ".onnx"}
+PARITY_MIN_COSINE = 0.999  # an export whose embeddings drift further is refused
 
 
 def export_run(
@@ -99,17 +107,106 @@ def export_run(
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     manifest_mod.write_manifest(mpath, manifest)
+    export_runtimes(target)
     return target
+
+
+def runtime_graph(model, manifest: dict):
+    """The same layers and weights with each LSTM unrolled (its 4 steps as plain ops: no TensorList,
+    which LiteRT's builtin ops lack) and the outputs the runtimes return, named."""
+    import keras
+
+    config = model.get_config()
+    for layer in config["layers"]:
+        inner = layer["config"].get("layer", {}) if layer["class_name"] == "Bidirectional" else layer
+        for lstm in (inner, layer["config"].get("backward_layer") or {}):
+            if lstm.get("class_name") in ("LSTM", "GRU"):
+                lstm["config"]["unroll"] = True
+    unrolled = keras.Model.from_config(config)
+    unrolled.set_weights(model.get_weights())
+    layers = [manifest["embedding"]["layer"], "genre", "mood"][: 3 if manifest["moods"] else 2]
+    pairs = zip(OUTPUT_NAMES, layers, strict=False)
+    outputs = {name: unrolled.get_layer(layer).output for name, layer in pairs}
+    return keras.Model(unrolled.input, outputs)
+
+
+def _write_litert(graph, target: Path, workdir: Path) -> None:
+    import tensorflow as tf
+
+    saved = workdir / "saved_model"
+    graph.export(str(saved), format="tf_saved_model", verbose=False)
+    target.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(saved)).convert())
+
+
+def _write_onnx(graph, target: Path, workdir: Path) -> None:
+    graph.export(str(target), format="onnx", verbose=False)  # keras' own export (tf2onnx underneath)
+
+
+def _parity(reference, name: str, path: Path, manifest: dict, batch: np.ndarray) -> float:
+    """Lowest per-slice cosine between the exported file's embeddings and the Keras model's."""
+    from fmaplayer.ml import runtime
+
+    exported = runtime.load_one(name, path.with_suffix(".keras"), manifest, threads=1)
+    ref, got = reference, exported.run(batch)[0]
+    num = (ref * got).sum(axis=1)
+    den = np.linalg.norm(ref, axis=1) * np.linalg.norm(got, axis=1)
+    return float(np.min(np.where(den > 0, num / np.maximum(den, 1e-30), 1.0)))
+
+
+def export_runtimes(model_path: str | Path | None = None, names=tuple(EXPORTED_SUFFIX)) -> dict:
+    """Writes <model>.tflite / <model>.onnx beside the .keras and lists them in its manifest with their
+    sha256 and the .keras' sha256; each is checked against Keras on a random batch before it is listed."""
+    import tempfile
+
+    import keras
+
+    model_path = Path(model_path or manifest_mod.bundled_model_path())
+    mpath = manifest_mod.manifest_path_for(model_path)
+    manifest = manifest_mod.load_manifest(mpath)
+    source = manifest_mod.sha256_of(model_path)
+    if source != manifest["sha256"]:
+        raise SystemExit(f"{model_path} does not match its manifest's sha256: export the run first")
+    model = keras.saving.load_model(model_path, compile=False)
+    graph = runtime_graph(model, manifest)
+    # dB-like values over the range real slices take (about -100 .. +40 dB)
+    batch = np.random.default_rng(0).uniform(-100, 40, (8, 128, 128, 1)).astype(np.float32)
+    reference = np.asarray(graph.predict_on_batch(batch)["embedding"])
+    writers = {"litert": _write_litert, "onnxruntime": _write_onnx}
+    entries = dict(manifest.get("runtimes") or {})
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            target = model_path.with_suffix(EXPORTED_SUFFIX[name])
+            writers[name](graph, target, Path(tmp))
+            entries[name] = {"file": target.name, "sha256": manifest_mod.sha256_of(target),
+                             "source_sha256": source, "bytes": target.stat().st_size}
+            cosine = _parity(reference, name, target, {**manifest, "runtimes": entries}, batch)
+            if cosine < PARITY_MIN_COSINE:
+                raise SystemExit(f"{target.name}: embedding cosine {cosine:.5f} with Keras "
+                                 f"< {PARITY_MIN_COSINE}")
+            entries[name]["export_check_min_cosine"] = round(cosine, 6)
+    manifest["runtimes"] = entries
+    manifest_mod.write_manifest(mpath, manifest)
+    return entries
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fmaplayer.ml.export")
-    parser.add_argument("--run", required=True, help="training run folder (has best.keras, config.json)")
+    parser.add_argument("--run", help="training run folder (has best.keras, config.json)")
+    parser.add_argument("--runtimes", action="store_true",
+                        help="only (re-)export the LiteRT and ONNX files of an exported .keras")
+    parser.add_argument("--model", help="the .keras for --runtimes (default: the bundled model)")
     parser.add_argument("--models", help="output folder (default: the repository's models/)")
     parser.add_argument("--name", help="model name (default: the architecture)")
     parser.add_argument("--checkpoint", default="best.keras")
     parser.add_argument("--metrics", help="JSON file whose content becomes the manifest's metrics")
     args = parser.parse_args(argv)
+    if args.runtimes:
+        for name, entry in export_runtimes(args.model).items():
+            print(f"{name}: wrote {entry['file']} ({entry['bytes'] / 2**20:.1f} MiB, "
+                  f"min cosine with Keras {entry['export_check_min_cosine']})")
+        return 0
+    if not args.run:
+        parser.error("--run is required (or --runtimes)")
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
     target = export_run(args.run, args.models, args.name, args.checkpoint, metrics)
     print(f"wrote {target} and {manifest_mod.manifest_path_for(target)}")

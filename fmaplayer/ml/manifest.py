@@ -51,6 +51,10 @@ def sha256_of(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def load_manifest(path: str | Path) -> dict:
     """Read and validate a manifest; raises ModelLoadError with the reason."""
     path = Path(path)

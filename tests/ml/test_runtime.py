@@ -1,0 +1,221 @@
+"""Forward-pass runtimes: one parity suite runs over every runtime that loads (like the output backends'
+shared contract suite), then how the Embedder chooses one and falls back.
+
+The reference is the Keras model itself (the `tensorflow` runtime). Slices come from audio the tests
+generate (tones, noise, a rhythm) through the real feature pipeline; one test also reads real clips from
+../shared/data when it is there (skipped with the reason when absent; only read, never copied).
+"""
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fmaplayer.errors import ModelLoadError
+from fmaplayer.ml import features, manifest, runtime
+from tests.audio_fixtures import tone
+from tests.ml.generated_audio import noise, write_audio
+
+pytestmark = pytest.mark.integration
+
+RUNTIMES = ("tensorflow", "litert", "onnxruntime")
+SHARED_AUDIO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q" / "audio"
+MIN_COSINE = 0.999
+PROB_ATOL = 2e-3
+
+
+def _rhythm(seconds: float, bpm: float, seed: int) -> np.ndarray:
+    """Noise bursts on the beat over a low tone: something with onsets, like music."""
+    sr = 22050
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(seed)
+    beat = (np.mod(t, 60.0 / bpm) < 0.05).astype(np.float32)
+    return (0.25 * np.sin(2 * np.pi * 110 * t) + 0.5 * beat * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def model():
+    path = manifest.bundled_model_path()
+    if not path.exists():
+        pytest.skip("no bundled model in models/")
+    return path, manifest.load_manifest(path)
+
+
+@pytest.fixture(scope="module")
+def slices(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runtime-audio")
+    sounds = [tone(30.0, 220.0), tone(30.0, 1760.0), noise(30.0, seed=3), _rhythm(30.0, 120, 1),
+              _rhythm(30.0, 90, 2), tone(30.0, 440.0) + noise(30.0, seed=4, amp=0.05)]
+    paths = [write_audio(folder / f"s{i}.wav", y) for i, y in enumerate(sounds)]
+    return [features.track_slices(p, 10) for p in paths]   # per track: (n, 128, 128, 1) dB
+
+
+@pytest.fixture(scope="module")
+def keras_runtime(model):
+    return _load_or_skip("tensorflow", model)
+
+
+def _load_or_skip(name, model):
+    try:
+        return runtime.load_one(name, *model, device="cpu")
+    except runtime.RuntimeUnavailable as exc:
+        pytest.skip(f"{name} does not load here: {exc}")
+
+
+@pytest.fixture(scope="module", params=RUNTIMES)
+def any_runtime(request, model):
+    return _load_or_skip(request.param, model)
+
+
+def _cosines(a, b):
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-30)
+
+
+def _track_vector(emb):
+    v = emb.astype(np.float64).mean(axis=0)
+    return v / np.linalg.norm(v)
+
+
+def _padded(x, size):
+    return np.concatenate([x, np.zeros((size - len(x), *x.shape[1:]), np.float32)])
+
+
+def _assert_parity(rt, reference, tracks):
+    for track in tracks:
+        x = _padded(track, 16)
+        emb, genre, mood = rt.run(x)
+        ref_emb, ref_genre, ref_mood = reference.run(x)
+        n = len(track)
+        live = np.linalg.norm(ref_emb[:n], axis=1) > 1e-6   # an all-zero ReLU row has no direction
+        assert _cosines(emb[:n][live], ref_emb[:n][live]).min() >= MIN_COSINE
+        assert float(_track_vector(emb[:n]) @ _track_vector(ref_emb[:n])) >= MIN_COSINE
+        np.testing.assert_allclose(genre[:n], ref_genre[:n], atol=PROB_ATOL)
+        np.testing.assert_allclose(mood[:n], ref_mood[:n], atol=PROB_ATOL)
+
+
+# -- the contract every runtime meets ------------------------------------------------------------------
+def test_outputs_have_the_manifest_shapes_and_are_probabilities(any_runtime, model, slices):
+    _, m = model
+    emb, genre, mood = any_runtime.run(_padded(slices[0], 16))
+    assert emb.shape == (16, m["embedding"]["dim"]) and emb.dtype == np.float32
+    assert genre.shape == (16, len(m["genres"])) and mood.shape == (16, len(m["moods"]))
+    np.testing.assert_allclose(genre.sum(axis=1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(mood.sum(axis=1), 1.0, atol=1e-4)
+    assert any_runtime.device == "CPU" and any_runtime.name
+
+
+def test_embeddings_and_probabilities_match_the_keras_model(any_runtime, keras_runtime, slices):
+    _assert_parity(any_runtime, keras_runtime, slices)
+
+
+def test_a_slice_gives_the_same_outputs_in_any_batch_size(any_runtime, slices):
+    x = np.concatenate(slices)[:64]
+    big = any_runtime.run(x)
+    small = any_runtime.run(x[:8])
+    for a, b in zip(big, small, strict=True):
+        np.testing.assert_allclose(a[:8], b, atol=1e-5)
+    assert not np.allclose(big[0][0], big[0][-1], atol=1e-3)   # different audio, different vectors
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not SHARED_AUDIO.is_dir(),
+                    reason=f"{SHARED_AUDIO} is absent (research data, not in the repository)")
+def test_parity_on_real_clips(any_runtime, keras_runtime):
+    clips = sorted(SHARED_AUDIO.glob("*/*.mp3"))[::75][:12]   # 12 clips spread over the four quadrants
+    assert len(clips) >= 8
+    _assert_parity(any_runtime, keras_runtime, [features.track_slices(p, 10) for p in clips])
+
+
+# -- choosing and falling back -------------------------------------------------------------------------
+def _copy_model(tmp_path, model):
+    src, _ = model
+    for suffix in (".keras", ".json", ".tflite", ".onnx"):
+        if src.with_suffix(suffix).exists():
+            shutil.copy(src.with_suffix(suffix), tmp_path / f"m{suffix}")
+    m = json.loads((tmp_path / "m.json").read_text())
+    for entry in (m.get("runtimes") or {}).values():
+        entry["file"] = "m" + Path(entry["file"]).suffix
+    (tmp_path / "m.json").write_text(json.dumps(m))
+    return tmp_path / "m.keras"
+
+
+def _need(*names):
+    for name in names:
+        module = {"litert": "ai_edge_litert", "onnxruntime": "onnxruntime", "tensorflow": "tensorflow"}[name]
+        pytest.importorskip(module, reason=f"{name} is not installed")
+
+
+def test_cpu_choice_is_the_first_runtime_that_loads(model):
+    _need("litert")
+    rt = runtime.load_runtime(*model, device="cpu")
+    assert runtime.CPU_ORDER[0] == "litert" and rt.name.startswith("LiteRT")
+
+
+def test_the_light_cpu_path_never_imports_tensorflow(model, tmp_path):
+    _need("litert")
+    path = write_audio(tmp_path / "t.wav", tone(8.0))
+    code = ("import sys; from fmaplayer.ml.embedder import Embedder; e = Embedder(device='auto'); "
+            f"r = e.embed({str(path)!r}); "
+            "print(e.runtime, r.vector.shape[0], 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-3:] == ["32", "False", "False"] and out.stdout.startswith("LiteRT")
+
+
+def test_a_damaged_exported_file_falls_back_to_the_next_runtime_with_a_log_line(model, tmp_path, caplog):
+    _need("litert", "onnxruntime")
+    dst = _copy_model(tmp_path, model)
+    data = bytearray((tmp_path / "m.tflite").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "m.tflite").write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="fmaplayer.ml.runtime"):
+        rt = runtime.load_runtime(dst, manifest.load_manifest(dst), device="cpu")
+    assert rt.name.startswith("ONNX Runtime")
+    assert any("litert" in r.message and "damaged" in r.message for r in caplog.records)
+
+
+def test_missing_and_stale_exports_fall_back_to_tensorflow(model, tmp_path, caplog):
+    _need("tensorflow")
+    dst = _copy_model(tmp_path, model)
+    (tmp_path / "m.onnx").unlink(missing_ok=True)
+    m = json.loads((tmp_path / "m.json").read_text())
+    if "litert" in m.get("runtimes", {}):
+        m["runtimes"]["litert"]["source_sha256"] = "0" * 64   # exported from earlier weights
+    (tmp_path / "m.json").write_text(json.dumps(m))
+    with caplog.at_level(logging.WARNING, logger="fmaplayer.ml.runtime"):
+        rt = runtime.load_runtime(dst, manifest.load_manifest(dst), device="cpu")
+    assert rt.name.startswith("TensorFlow")
+    messages = " ".join(r.message for r in caplog.records)
+    assert "onnxruntime" in messages and "litert" in messages
+
+
+def test_a_named_runtime_is_used_or_is_a_clear_error(model, monkeypatch):
+    with pytest.raises(ModelLoadError, match="unknown runtime 'tpu'"):
+        runtime.load_runtime(*model, runtime="tpu")
+    _need("onnxruntime")
+    monkeypatch.setenv(runtime.RUNTIME_ENV, "onnxruntime")
+    assert runtime.load_runtime(*model, device="cpu").name.startswith("ONNX Runtime")
+
+
+def test_with_a_cuda_driver_tensorflow_is_tried_first(model, monkeypatch):
+    tried = []
+
+    def fake_load(name, *args, **kwargs):
+        tried.append(name)
+        raise runtime.RuntimeUnavailable("not here")
+
+    monkeypatch.setattr(runtime, "cuda_gpu_present", lambda: True)
+    monkeypatch.setattr(runtime, "load_one", fake_load)
+    with pytest.raises(ModelLoadError, match="no runtime can run the model"):
+        runtime.load_runtime(*model, device="auto")
+    assert tried == ["tensorflow-gpu", *runtime.CPU_ORDER]
+    tried.clear()
+    with pytest.raises(ModelLoadError):
+        runtime.load_runtime(*model, device="cpu")   # "CPU only" in Settings: no GPU attempt
+    assert tried == list(runtime.CPU_ORDER)
