@@ -133,3 +133,36 @@ def profile_rows(labels: list[str], anchor_probs, result_probs, top: int = 4,
     b_vals = b if b is not None else np.zeros(size)
     order = np.argsort(-np.maximum(a_vals, b_vals), kind="stable")[:top]
     return [(words(labels[i]), float(a_vals[i]), float(b_vals[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class Why:
+    """Everything the panel shows for one result: the sentence and the two profiles side by side."""
+
+    sentence: str
+    genres: list[tuple[str, float, float]]   # (genre, anchor p, result p), likeliest first
+    moods: list[tuple[str, float, float]]    # (mood words, anchor p, result p)
+    anchor_tempo: float | None
+    result_tempo: float | None
+    genre_threshold: float
+    mood_threshold: float
+
+
+def why(anchor: Profile, result: Profile, labels: Labels, top: int = 4) -> Why:
+    return Why(explain(anchor, result, labels),
+               profile_rows(labels.genres, anchor.genre_probs, result.genre_probs, top),
+               profile_rows(labels.moods, anchor.mood_probs, result.mood_probs, top, words=mood_word),
+               anchor.tempo, result.tempo, labels.genre_threshold, labels.mood_threshold)
+
+
+def whys_for(profiles: dict, anchor_id: int, result_ids, labels: Labels) -> dict[int, Why]:
+    """result id -> Why against the anchor, from stored profiles (store.embedding_profiles); results
+    without stored probabilities, or an anchor without them, get none (there would be nothing to show)."""
+
+    def has_probs(profile) -> bool:
+        return profile is not None and (profile.genre_probs is not None or profile.mood_probs is not None)
+
+    anchor = profiles.get(anchor_id)
+    if not has_probs(anchor):
+        return {}
+    return {rid: why(anchor, profiles[rid], labels) for rid in result_ids if has_probs(profiles.get(rid))}

@@ -170,6 +170,12 @@ class SimilarityIndex:
     def ids(self) -> np.ndarray:
         return self._ids[: self._size].copy()
 
+    def matrix(self) -> np.ndarray:
+        """The live rows in `ids()` order: a read-only view (valid until the next mutation), no copy."""
+        view = self._matrix[: self._size].view()
+        view.flags.writeable = False
+        return view
+
     def vector(self, track_id: int) -> np.ndarray | None:
         row = self._row_of.get(int(track_id))
         return None if row is None else self._matrix[row].copy()

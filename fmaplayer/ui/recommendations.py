@@ -20,10 +20,12 @@ from PySide6.QtWidgets import QApplication, QDockWidget
 from fmaplayer.recommend.calibration import genre_explanation, model_centre
 from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
+from fmaplayer.recommend.explain import Labels, whys_for
 from fmaplayer.recommend.index import SimilarityIndex
 from fmaplayer.recommend.ranking import RankingMode, relevant
 from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.relevant_panel import AnalysisStatusWidget, RelevantPanel, RelevantRow
+from fmaplayer.ui.sonic_path_actions import SonicPathController
 from fmaplayer.workers.embedding_worker import (
     EmbedderFactory,
     EmbeddingWorker,
@@ -68,6 +70,8 @@ class RelevantSongsController(QObject):
         self.request_analysis = request_analysis
         self.index_ready = False          # False until the stored embeddings are loaded
         self.panelShown: Callable[[], None] | None = None
+        # (anchor id, result ids) -> {result id: explain.Why}; None: results come without a "why"
+        self.why_for: Callable[[int, list[int]], dict] | None = None
         self._anchor_ids: list[int] = []
         self._waiting: set[int] = set()   # anchors being analysed for the current request
         self._failed: dict[int, str] = {}
@@ -153,6 +157,9 @@ class RelevantSongsController(QObject):
         tracks = {t.id: t for t in self.store.tracks_by_ids([r.track_id for r in recommendations])}
         rows = [RelevantRow(tracks[r.track_id], r.score, r.genre)
                 for r in recommendations if r.track_id in tracks][:count]   # skip tracks removed since
+        if len(embedded) == 1 and self.why_for is not None and rows:
+            whys = self.why_for(embedded[0], [r.track.id for r in rows])
+            rows = [RelevantRow(r.track, r.score, r.genre, whys.get(r.track.id)) for r in rows]
         note = "Same predicted genre first" if mode is RankingMode.SIMILARITY_GENRE else ""
         if len(embedded) < len(self._anchor_ids):
             note = (note + " · " if note else "") + f"{len(self._anchor_ids) - len(embedded)} selected " \
@@ -182,6 +189,7 @@ class RecommendationsIntegration(QObject):
         # read once: hovering the genre column must not parse the manifest on the UI thread
         self._manifest = bundled_manifest()
         self._bundled_id = bundled_model_id_of(self._manifest)
+        self._labels = Labels.from_manifest(self._manifest or {})
 
         self.panel = RelevantPanel(window)
         self.art_loader = ArtLoader(parent=self)   # the anchor's album art, looked up off the UI thread
@@ -200,6 +208,7 @@ class RecommendationsIntegration(QObject):
         self.controller = RelevantSongsController(self.panel, store, self.index, self.genres, settings,
                                                   request_analysis=self.worker.request_priority, parent=self)
         self.controller.panelShown = self._size_panel_once
+        self.controller.why_for = self._whys
         self.continuation = SimilarContinuation(self.index, store.tracks_by_ids, lambda: self.genres,
                                                 lambda: RankingMode.parse(settings.ranking_mode))
 
@@ -215,6 +224,8 @@ class RecommendationsIntegration(QObject):
         self.status.pauseToggled.connect(self._on_pause_toggled)
 
         window.add_track_context_action(ACTION_TEXT, self.controller.show_for)
+        self.sonic_path = SonicPathController(window, self.index, self.panel, self.genres, self._play,
+                                              store.tracks_by_ids, parent=self)
         self.retry_action = QAction(RETRY_TEXT, window)
         self.retry_action.setStatusTip("Analyse again the files that could not be analysed, and read again "
                                        "the files that could not be opened")
@@ -319,6 +330,15 @@ class RecommendationsIntegration(QObject):
         probs, _ = self.store.embedding_probabilities(self._serving_model, track_id)
         text = genre_explanation(man["genres"], probs, float(man.get("genre_threshold") or 0.0))
         return text or None
+
+    def _whys(self, anchor_id: int, result_ids: list[int]) -> dict:
+        """'Why this song?' for each result (one small SQLite read per request, the bundled model only:
+        another model's labels and thresholds are not known here)."""
+        man = self._manifest
+        if man is None or self._serving_model != self._bundled_id:
+            return {}
+        profiles = self.store.embedding_profiles(self._serving_model, [anchor_id, *result_ids])
+        return whys_for(profiles, anchor_id, result_ids, self._labels)
 
     def _on_index_loaded(self, ids, matrix, genres) -> None:
         if len(ids):

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from fmaplayer.recommend.calibration import match_percent
 from fmaplayer.ui.art_loader import show_art_in
+from fmaplayer.ui.why_view import WhyDetail, tooltip_html
 
 ANCHOR_ART_SIZE = 48
 
@@ -39,9 +40,10 @@ class RelevantRow:
     track: Any          # fmaplayer.library.track.Track
     score: float        # cosine similarity
     genre: str          # predicted genre
+    why: Any = None     # recommend.explain.Why, when the anchor and the result have stored profiles
 
 
-def _title(track) -> str:
+def track_title(track) -> str:
     return getattr(track, "display_title", None) or getattr(track, "title", "") or str(track.path)
 
 
@@ -52,6 +54,7 @@ class RelevantResultsModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[RelevantRow] = []
+        self.anchor_title = ""   # names the anchor's bars in a result's "why" tooltip
 
     def set_rows(self, rows: list[RelevantRow]) -> None:
         self.beginResetModel()
@@ -83,11 +86,14 @@ class RelevantResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return f"{match_percent(row.score):.0f} %"
-            return (None, _title(row.track), row.track.artist, row.genre)[column]
+            return (None, track_title(row.track), row.track.artist, row.genre)[column]
         if role == self.ScoreRole:
             return row.score
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.track.path}\nlibrary-centred cosine similarity {row.score:.4f}"
+            plain = f"{row.track.path}\nlibrary-centred cosine similarity {row.score:.4f}"
+            if row.why is not None:
+                return tooltip_html(row.why, self.anchor_title, track_title(row.track), footnote=plain)
+            return plain
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -160,6 +166,8 @@ class RelevantPanel(QDockWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.selectionModel().currentRowChanged.connect(self._show_why)
+        self.why_detail = WhyDetail(body)
 
         buttons = QHBoxLayout()
         self.play_all_button = QPushButton("Play all", body)
@@ -177,6 +185,7 @@ class RelevantPanel(QDockWidget):
         layout.addWidget(self.subheader)
         layout.addWidget(self.busy_widget)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.why_detail)
         layout.addLayout(buttons)
         self.setWidget(body)
         self._update_buttons()
@@ -189,18 +198,22 @@ class RelevantPanel(QDockWidget):
     def anchors(self) -> list:
         return list(self._anchors)
 
-    def begin_request(self, anchors: list, busy_text: str = "") -> int:
-        """Start showing results for `anchors`; any earlier request becomes stale."""
+    def begin_request(self, anchors: list, busy_text: str = "", title: str = "") -> int:
+        """Start showing results for `anchors` (under `title`, else "Like …"); earlier requests go stale."""
         self._request_id += 1
         self._anchors = list(anchors)
-        if len(anchors) == 1:
+        self.model.anchor_title = track_title(anchors[0]) if len(anchors) == 1 else ""
+        if title:
+            self.header.setText(title)
+        elif len(anchors) == 1:
             track = anchors[0]
             artist = f" — {track.artist}" if getattr(track, "artist", "") else ""
-            self.header.setText(f"Like “{_title(track)}”{artist}")
+            self.header.setText(f"Like “{track_title(track)}”{artist}")
         else:
             self.header.setText(f"Like the {len(anchors)} selected tracks")
         self._set_note("")
         self.model.set_rows([])
+        self._show_why()
         self._set_busy(busy_text)
         self._update_buttons()
         self.show_anchor_art(None, None)
@@ -225,6 +238,7 @@ class RelevantPanel(QDockWidget):
             return False          # stale: a newer request owns the panel
         self._set_busy("")
         self.model.set_rows(rows)
+        self._show_why()
         # no artist tags among the results: the titles get the Artist column's width
         self.table.setColumnHidden(2, bool(rows) and not any(getattr(r.track, "artist", "") for r in rows))
         self._set_note(note)
@@ -236,6 +250,7 @@ class RelevantPanel(QDockWidget):
             return False
         self._set_busy("")
         self.model.set_rows([])
+        self._show_why()
         self._set_note(text)
         self._update_buttons()
         return True
@@ -244,6 +259,16 @@ class RelevantPanel(QDockWidget):
         return not self.busy_widget.isHidden()
 
     # --- internals ------------------------------------------------------------------------------
+    def _show_why(self, *_args) -> None:
+        """The detail under the list explains the current result (the first until one is picked)."""
+        rows = self.model.rows()
+        if not rows or rows[0].why is None:
+            self.why_detail.show_why(None)
+            return
+        current = self.table.currentIndex()
+        row = rows[current.row()] if current.isValid() and current.row() < len(rows) else rows[0]
+        self.why_detail.show_why(row.why, self.model.anchor_title, track_title(row.track))
+
     def _set_note(self, text: str) -> None:
         self.subheader.setText(text)
         self.subheader.setVisible(bool(text))

@@ -12,6 +12,8 @@ from fmaplayer.recommend.explain import (
     explain,
     profile_rows,
     tempo_relation,
+    why,
+    whys_for,
 )
 
 GENRES = ["Blues", "Classical", "Jazz", "Pop/Rock"]
@@ -91,3 +93,19 @@ def test_profile_rows_pick_the_labels_likeliest_in_either_track():
     assert rows[0][1] == pytest.approx(0.7) and rows[0][2] == pytest.approx(0.4 / 3)
     assert profile_rows(GENRES, None, None) == []
     assert [r[1] for r in profile_rows(GENRES, None, probs(2, 0.9), top=1)] == [0.0]
+
+
+def test_why_bundles_the_sentence_with_both_profiles():
+    anchor = Profile(probs(2, 0.80), probs(3, 0.70), 92.0)
+    result = Profile(probs(2, 0.65), probs(3, 0.61), None)
+    w = why(anchor, result, LABELS, top=2)
+    assert w.sentence == "Both mostly Jazz, calm/relaxed"
+    assert [g[0] for g in w.genres][0] == "Jazz" and w.moods[0][0] == "calm/relaxed"
+    assert w.anchor_tempo == 92.0 and w.result_tempo is None and w.genre_threshold == 0.57
+
+
+def test_whys_for_skips_tracks_without_stored_probabilities():
+    full, empty = Profile(probs(2, 0.9), None, 100.0), Profile(None, None, 100.0)
+    got = whys_for({1: full, 2: full, 3: empty}, 1, [2, 3, 4], LABELS)
+    assert set(got) == {2} and got[2].sentence.startswith("Both mostly Jazz")
+    assert whys_for({1: empty, 2: full}, 1, [2], LABELS) == {}
