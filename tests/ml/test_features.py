@@ -116,3 +116,48 @@ def test_model_id_follows_the_labels_as_well_as_the_weights():
     assert manifest.model_id({**base, "genres": ["A", "B", "C"]}) != manifest.model_id(base)
     assert manifest.model_id({**base, "genre_threshold": 0.5}) != manifest.model_id(base)
     assert manifest.model_id(dict(base)) == manifest.model_id(base)
+
+
+def _excerpts_from_whole_decode(path, n_slices=10):
+    """What track_slices must return: the same native-rate windows cut from a decode of the whole file."""
+    import soundfile as sf
+
+    data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    frames = len(data)
+    need = int(np.ceil(features.SLICE_SAMPLES * sr / features.SAMPLE_RATE)) + (0 if sr == 22050 else 64)
+    out = []
+    for i in range(n_slices):
+        start = int(max(0, min(frames - need, (i + 0.5) * frames / n_slices - need / 2)))
+        chunk = features._resample(data[start : start + need].mean(axis=1), sr)
+        out.append(features.slices_from_audio(chunk[: features.SLICE_SAMPLES], 1))
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("suffix, exact", [(".ogg", True), (".flac", True), (".wav", True), (".mp3", False)])
+def test_excerpts_of_a_stereo_44k_song_equal_those_of_the_whole_decode(tmp_path, suffix, exact):
+    """Seeking (with a lead-in only where libsndfile's seek is not sample-exact) reads the same audio as
+    decoding everything: excerpt positions and contents do not depend on the format."""
+    import soundfile as sf
+
+    seconds, sr = 55.0, 44100
+    y = np.stack([noise(seconds, sr=sr, seed=5), tone(seconds, sr=sr, freq=330.0)], axis=1)
+    y *= np.linspace(0.2, 1.0, len(y), dtype=np.float32)[:, None]  # each excerpt sounds different
+    path = tmp_path / f"song{suffix}"
+    subtype = {".wav": "PCM_16"}.get(suffix)
+    with sf.SoundFile(str(path), "w", sr, 2, subtype=subtype) as fh:
+        for i in range(0, len(y), 1 << 16):  # in blocks: libsndfile's Vorbis encoder dislikes one big write
+            fh.write(y[i : i + (1 << 16)])
+    got, want = features.track_slices(path), _excerpts_from_whole_decode(path)
+    assert got.shape == want.shape == (10, 128, 128, 1)
+    loud = want > -60  # bins that carry the signal (the codec's noise floor differs below)
+    tolerance = 1e-3 if exact else 0.5  # dB; an MP3 decoder may restart cold after a seek
+    assert np.abs(got - want)[loud].max() < tolerance
+
+
+def test_lossy_formats_whose_seek_is_not_exact_keep_the_lead_in(tmp_path):
+    import soundfile as sf
+
+    for suffix, want in ((".mp3", features.SEEK_LEAD_IN), (".ogg", 0), (".flac", 0)):
+        path = write_audio(tmp_path / f"x{suffix}", noise(2.0))
+        with sf.SoundFile(str(path)) as f:
+            assert features._seek_lead_in(f) == want, suffix
