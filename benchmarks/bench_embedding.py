@@ -1,13 +1,19 @@
 """Embedding throughput of the bundled model: tracks/s for 30-s clips and 4-minute songs, slices/s,
-where the time goes (decode + mel vs. the forward pass), peak memory and device.
+where the time goes (decode + mel vs. the forward pass), peak memory and device; with --peers, musly's
+and bliss's tracks/s on the same files in the same run, and our ratio to each.
 
     python benchmarks/bench_embedding.py [--clips 16] [--songs 16] [--format mp3] [--reps 5]
-                                         [--files DIR] [--device auto] [--out bench-results/embedding.json]
+        [--files DIR] [--debian PKG,PKG [--debian-cache DIR] [--limit N]] [--no-generated] [--peers]
+        [--device auto] [--out bench-results/embedding.json]
 
 Audio is generated (noise bursts over tones, written with soundfile) into a temporary folder: 30-s clips
 as the training data is stored (22,050 Hz mono) and 4-minute songs both that way and as a library usually
 holds them (44,100 Hz stereo). --files adds a case for the audio files under DIR (e.g. real full-length
-tracks). Throughput is the median of --reps steady-state passes over each case.
+tracks); --debian fetches freely licensed full-length soundtracks (Ogg Vorbis, 44.1/48 kHz stereo) from
+Debian packages into a cache outside the repository (`fmaplayer.ml.debian_music`) and adds them as a case.
+Throughput is the median of --reps steady-state passes over each case; ours is `Embedder.embed_many`, the
+app's whole analysis (decode + features + forward pass). --peers times the peers (benchmarks/peers.py) on
+the real files (else on the 44.1 kHz songs).
 """
 
 from __future__ import annotations
@@ -96,6 +102,45 @@ def _measure(embedder, paths, label, reps):
     }
 
 
+def _real_cases(args) -> list[tuple[str, list[Path]]]:
+    """(label, files) for --files and --debian, each at most --limit files chosen evenly."""
+    from fmaplayer.library.scanner import SUPPORTED_EXTENSIONS
+
+    cases = []
+    if args.files:
+        found = sorted(p for p in Path(args.files).rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
+        cases.append((f"files under {args.files}", found))
+    if args.debian:
+        from fmaplayer.ml import debian_music
+
+        cache = Path(args.debian_cache).expanduser()
+        packages = [p.strip() for p in args.debian.split(",") if p.strip()]
+        found = []
+        for package in packages:
+            debian_music.fetch(package, cache)  # skipped when already unpacked
+            folder = cache / package
+            found.extend(sorted(f for f in folder.iterdir() if f.suffix.lower() in debian_music.AUDIO))
+        cases.append((f"Debian {', '.join(packages)}", found))
+    out = []
+    for label, found in cases:
+        if args.limit and len(found) > args.limit:
+            found = [found[i] for i in np.linspace(0, len(found) - 1, args.limit).round().astype(int)]
+        if not found:
+            raise SystemExit(f"no audio files for {label}")
+        out.append((f"{len(found)} real tracks: {label}", found))
+    return out
+
+
+def _describe(paths: list[Path]) -> dict:
+    """Mean length, sample rates and channel counts of real files, for the report."""
+    import soundfile as sf
+
+    infos = [sf.info(str(p)) for p in paths]
+    return {"mean_minutes": round(float(np.mean([i.duration for i in infos])) / 60, 2),
+            "sample_rates": sorted({i.samplerate for i in infos}),
+            "channels": sorted({i.channels for i in infos})}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=16, help="30-s clips")
@@ -103,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", default="mp3", choices=("mp3", "wav", "flac", "ogg"))
     parser.add_argument("--reps", type=int, default=5, help="steady-state passes per case (median)")
     parser.add_argument("--files", help="also time the audio files under this folder")
+    parser.add_argument("--debian", metavar="PKG,PKG",
+                        help="also time the tracks of these Debian music packages (fetched when missing), "
+                             "e.g. wesnoth-1.16-music,singularity-music")
+    parser.add_argument("--debian-cache", default="~/.cache/fmaplayer-debian-music",
+                        help="where --debian keeps the fetched tracks (outside the repository)")
+    parser.add_argument("--limit", type=int, help="at most this many real files (evenly chosen)")
+    parser.add_argument("--no-generated", action="store_true", help="skip the generated-audio cases")
+    parser.add_argument("--peers", action="store_true", help="also time musly and bliss on the same files")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu"))
     parser.add_argument("--model", help="model .keras (default: the bundled one)")
     parser.add_argument("--slices", type=int, help="slices per full-length track (default: the manifest's)")
@@ -114,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     embedder = Embedder(args.model, device=args.device, n_slices=args.slices)
     load_s = time.perf_counter() - t0
-    rows = []
+    rows, peer_rows = [], []
+    real_cases = _real_cases(args)
     with tempfile.TemporaryDirectory(prefix="fmaplayer-bench-") as tmp:
         ext = args.format
         cases = [  # (label, count, seconds, sample rate, channels)
@@ -122,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             (f"4-min songs, 22 kHz mono {ext}", args.songs, 240, 22050, 1),
             (f"4-min songs, 44.1 kHz stereo {ext}", args.songs, 240, 44100, 2),
         ]
-        for k, (label, count, seconds, sr, ch) in enumerate(cases):
+        peer_paths: list[Path] = []
+        for k, (label, count, seconds, sr, ch) in enumerate([] if args.no_generated else cases):
             paths = [
                 _write_music_like(Path(tmp) / f"case{k}-{i}.{ext}", seconds, 100 * k + i, sr, ch)
                 for i in range(count)
@@ -130,11 +185,20 @@ def main(argv: list[str] | None = None) -> int:
             if k == 0:
                 embedder.embed(paths[0])  # warm-up: graph tracing, first-call allocations
             rows.append(_measure(embedder, paths, label, args.reps))
-        if args.files:
-            from fmaplayer.library.scanner import SUPPORTED_EXTENSIONS
+            peer_paths = paths
+        for label, real in real_cases:
+            if not rows:
+                embedder.embed(real[0])  # warm-up, as above
+            rows.append({**_measure(embedder, real, label, args.reps), **_describe(real)})
+            peer_paths = real
+        if args.peers and peer_paths:
+            from benchmarks.peers import time_peers
 
-            real = sorted(p for p in Path(args.files).rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
-            rows.append(_measure(embedder, real, f"{len(real)} files under {args.files}", args.reps))
+            ours = rows[-1]["tracks_per_s"]
+            for peer in time_peers([str(p) for p in peer_paths]):
+                if "tracks_per_s" in peer:
+                    peer["our_ratio"] = round(ours / peer["tracks_per_s"], 2)
+                peer_rows.append({**peer, "case": rows[-1]["case"], "ours_tracks_per_s": ours})
     result = {
         "model_id": embedder.model_id,
         "device": embedder.device,
@@ -143,11 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         "load_model_s": round(load_s, 2),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "cases": rows,
-        "target": "8 full-length tracks/s on the 2-core CPU (steady state)",
+        "peers": peer_rows,
+        "target": "8 full-length tracks/s on the 2-core CPU (steady state); >= 0.8 x musly's tracks/s",
     }
     print(
-        f"model {result['model_id']} on {result['device']} ({result['cpu']}, {result['cores']} cores), "
-        f"load {result['load_model_s']} s, peak RSS {result['peak_rss_mb']} MB"
+        f"model {result['model_id']} on {result['device']} ({result['cpu']}, {result['cores']} cores, "
+        f"{' '.join(result['cpu_flags'])}), load {result['load_model_s']} s, "
+        f"peak RSS {result['peak_rss_mb']} MB"
     )
     header = (
         "case",
@@ -178,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         )
+    for p in peer_rows:
+        if "error" in p:
+            print(f"peer {p['peer']}: {p['error']}")
+        else:
+            print(f"peer {p['peer']} {p['version']}: {p['tracks_per_s']} tracks/s "
+                  f"({p['workers']} worker(s)); "
+                  f"ours {p['ours_tracks_per_s']} = {p['our_ratio']} x {p['peer']}")
     out = write_json(result, args.out, indent=1)
     print(f"wrote {out}")
     return 0
