@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "model_id": embedder.model_id,
         "device": embedder.device,
+        "runtime": getattr(embedder, "runtime", "tensorflow"),
         "slices_per_track": embedder.n_slices,
         **machine(),
         "load_model_s": round(load_s, 2),
@@ -211,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         "target": "8 full-length tracks/s on the 2-core CPU (steady state); >= 0.8 x musly's tracks/s",
     }
     print(
-        f"model {result['model_id']} on {result['device']} ({result['cpu']}, {result['cores']} cores, "
+        f"model {result['model_id']} on {result['device']}, {result['runtime']} "
+        f"({result['cpu']}, {result['cores']} cores, "
         f"{' '.join(result['cpu_flags'])}), load {result['load_model_s']} s, "
         f"peak RSS {result['peak_rss_mb']} MB"
     )
