@@ -219,3 +219,13 @@ def test_with_a_cuda_driver_tensorflow_is_tried_first(model, monkeypatch):
     with pytest.raises(ModelLoadError):
         runtime.load_runtime(*model, device="cpu")   # "CPU only" in Settings: no GPU attempt
     assert tried == list(runtime.CPU_ORDER)
+
+
+def test_the_shipped_exports_belong_to_the_shipped_weights(model):
+    """Re-training without `python -m fmaplayer.ml.export --runtimes` would fall back to TensorFlow."""
+    path, m = model
+    assert set(m["runtimes"]) == {"litert", "onnxruntime"}
+    for name, entry in m["runtimes"].items():
+        assert entry["source_sha256"] == m["sha256"], f"{name}: re-export after changing the weights"
+        assert manifest.sha256_of(path.parent / entry["file"]) == entry["sha256"]
+        assert (path.parent / entry["file"]).stat().st_size < 16 * 2**20
