@@ -96,7 +96,9 @@ class ProfileBars(QWidget):
         painter.setFont(font)
         label_w = min(max((self.fontMetrics().horizontalAdvance(r[0]) for r in self._rows), default=0) + 8,
                       self.width() // 3)
-        bar_w = max(10.0, (self.width() - label_w - 8) / 2.0)
+        column_w = max(10.0, (self.width() - label_w - 8) / 2.0)
+        text_w = self.fontMetrics().horizontalAdvance("100 %") + 6   # the number sits beside its bar
+        bar_w = max(4.0, column_w - text_w)
         half = (line - 2) / 2.0
         track_colour = self.palette().color(QPalette.ColorRole.Base)
         for i, (label, a, b) in enumerate(self._rows):
@@ -105,11 +107,11 @@ class ProfileBars(QWidget):
             elided = self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, label_w - 4)
             painter.drawText(QRectF(0, y, label_w, line), Qt.AlignmentFlag.AlignVCenter, elided)
             for k, (p, colour) in enumerate(((a, ANCHOR_COLOUR), (b, RESULT_COLOUR))):
-                left = label_w + k * (bar_w + 8)
+                left = label_w + k * (column_w + 8)
                 painter.fillRect(QRectF(left, y + 1, bar_w, line - 2), track_colour)
                 painter.fillRect(QRectF(left, y + 1 + (half / 2), max(1.0, p * bar_w), half), colour)
                 painter.setPen(text_colour)
-                painter.drawText(QRectF(left, y, bar_w - 2, line), Qt.AlignmentFlag.AlignRight
+                painter.drawText(QRectF(left + bar_w, y, text_w, line), Qt.AlignmentFlag.AlignRight
                                  | Qt.AlignmentFlag.AlignVCenter, f"{p * 100:.0f} %")
         painter.end()
 
