@@ -1,0 +1,251 @@
+"""The "Sound map" dock and its wiring: `install(window, store, recommendations)`, called by app.py.
+
+The dock holds the SoundMapView, a Genre/Mood colour switch with its legend, and the buttons for a
+rubber-band selection (Play selection, Add to queue, Save as playlist…). The wiring reads the vectors
+the recommendations already hold (their SimilarityIndex, library-centred the same way), asks the
+SoundMapWorker for a map whenever the dock is visible and the index has changed (debounced: a scan
+commits a batch every few seconds), and follows the player (the playing track) and the relevant panel
+(its results) to highlight them. Nothing is computed while the dock is hidden.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fmaplayer.library.paths import user_cache_dir
+from fmaplayer.recommend import sound_map
+from fmaplayer.ui.sound_map_view import SoundMapView, default_track_text
+from fmaplayer.workers.sound_map_worker import SoundMapWorker
+
+GENRE, MOOD = "Genre", "Mood"
+REFRESH_DELAY_MS = 1500      # after the index changes: one map for a burst of committed batches
+_METHOD_NAMES = {sound_map.TSNE: "t-SNE", sound_map.PCA: "PCA"}
+
+
+class SoundMapDock(QDockWidget):
+    colourByChanged = Signal(str)
+    playSelectionRequested = Signal()
+    enqueueSelectionRequested = Signal()
+    saveSelectionRequested = Signal()
+
+    def __init__(self, track_text=None, parent: QWidget | None = None) -> None:
+        super().__init__("Sound map", parent)
+        self.setObjectName("soundMapDock")
+        self.view = SoundMapView(track_text)
+        self.colour_by = QComboBox()
+        self.colour_by.addItems([GENRE, MOOD])
+        self.colour_by.setToolTip("Colour the points by the predicted genre or mood (grey: not confident)")
+        self.colour_by.currentTextChanged.connect(self.colourByChanged)
+        self.status = QLabel("")
+        self.status.setObjectName("soundMapStatus")
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.play_button = QPushButton("Play selection")
+        self.queue_button = QPushButton("Add to queue")
+        self.save_button = QPushButton("Save as playlist…")
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Show the whole map")
+        self.play_button.clicked.connect(self.playSelectionRequested)
+        self.queue_button.clicked.connect(self.enqueueSelectionRequested)
+        self.save_button.clicked.connect(self.saveSelectionRequested)
+        self.fit_button.clicked.connect(self.view.fit_all)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Colour by"))
+        top.addWidget(self.colour_by)
+        top.addWidget(self.status, 1)
+        top.addWidget(self.fit_button)
+        buttons = QHBoxLayout()
+        self.selection_label = QLabel("Shift+drag to select")
+        buttons.addWidget(self.selection_label, 1)
+        for button in (self.play_button, self.queue_button, self.save_button):
+            buttons.addWidget(button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+        self.view.selectionChanged.connect(self._on_selection)
+        self.view.setToolTip("Wheel: zoom · drag: pan · click: play · Shift+drag: select")
+        self._on_selection([])
+
+    def show_legend(self) -> None:
+        items = []
+        for label, colour, count in self.view.legend()[:14]:
+            name = label or "not confident"
+            items.append(f"<span style='color:{colour.name()}'>●</span>&nbsp;{name}&nbsp;({count:,})")
+        self.legend.setText(" &nbsp; ".join(items))
+
+    def _on_selection(self, ids: list) -> None:
+        for button in (self.play_button, self.queue_button, self.save_button):
+            button.setEnabled(bool(ids))
+        self.selection_label.setText(f"{len(ids):,} selected" if ids else "Shift+drag to select")
+
+
+class SoundMapIntegration(QObject):
+    """Keeps the dock's map in step with the recommendations' index, the player and the panel."""
+
+    def __init__(self, window, store, recommendations, worker: SoundMapWorker | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = store
+        self.recommendations = recommendations
+        self.worker = worker or SoundMapWorker(sound_map.SoundMapCache(user_cache_dir() / "sound_map"),
+                                               parent=self)
+        self.dock = SoundMapDock(self._track_text, window)
+        self.view = self.dock.view
+        self.model_id = ""
+        self._stale = True
+        self._moods: dict[int, str] | None = None
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._refresh.timeout.connect(self.refresh)
+        restored = window.restoreDockWidget(self.dock)   # where (and whether shown) it was last time
+        window.add_dock(self.dock)
+        if not restored:
+            self.dock.hide()                             # opened from View → Sound map
+        toggle = self.dock.toggleViewAction()
+        toggle.triggered.connect(lambda checked: self.open() if checked else None)  # tabbed: to the front
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        toggle.setStatusTip("Every analysed track as a point, placed by how it sounds")
+
+        self.worker.mapReady.connect(self._on_map)
+        self.worker.failed.connect(lambda _serial, text: self.dock.status.setText(text))
+        self.dock.visibilityChanged.connect(self._on_visibility)
+        self.dock.colourByChanged.connect(lambda _text: self.apply_colours())
+        self.dock.playSelectionRequested.connect(lambda: window.play_now(self.selected_tracks()))
+        self.dock.enqueueSelectionRequested.connect(lambda: window.add_to_queue(self.selected_tracks()))
+        self.dock.saveSelectionRequested.connect(self.save_selection)
+        self.view.playRequested.connect(self._play_id)
+        rec_worker = recommendations.worker
+        rec_worker.indexModel.connect(self._on_index_model)
+        rec_worker.indexLoaded.connect(lambda *_: self.index_changed())
+        rec_worker.committed.connect(lambda *_: self.index_changed())
+        window.player.trackChanged.connect(
+            lambda track: self.view.set_playing(None if track is None else track.id))
+        recommendations.panel.model.modelReset.connect(self._on_results)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # --- map ----------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Show the dock in front of the docks it shares a tab bar with (the map is computed then)."""
+        self.dock.show()
+        self.dock.raise_()
+
+    def index_changed(self) -> None:
+        self._stale = True
+        self._moods = None
+        if self.dock.isVisible():
+            self._refresh.start()
+
+    def refresh(self) -> int | None:
+        """Ask for a map of what the index holds now (None when there is nothing to map)."""
+        index = self.recommendations.index
+        self._stale = False
+        if len(index) == 0:
+            self.dock.status.setText("No analysed tracks yet: the map fills as the library is analysed.")
+            return None
+        self.dock.status.setText(f"Placing {len(index):,} tracks…")
+        return self.worker.request(index.ids(), index.matrix(), self.model_id, index.centre())
+
+    def _on_map(self, serial: int, smap, final: bool) -> None:
+        self.view.set_map(smap)
+        self.apply_colours()
+        method = _METHOD_NAMES.get(smap.method, smap.method)
+        if final:
+            note = f" ({smap.placed:,} placed since the last fit)" if smap.placed else ""
+            self.dock.status.setText(f"{len(smap):,} tracks · {method}{note}")
+        else:
+            self.dock.status.setText(f"{len(smap):,} tracks · PCA preview, t-SNE running…")
+
+    def _on_visibility(self, visible: bool) -> None:
+        if visible and self._stale:
+            self._refresh.start(0)
+
+    def _on_index_model(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.index_changed()
+
+    # --- colours ------------------------------------------------------------------------------------
+    def apply_colours(self) -> None:
+        if self.dock.colour_by.currentText() == MOOD:
+            self.view.set_colour_labels(self._mood_labels())
+        else:
+            self.view.set_colour_labels(dict(self.recommendations.genres))
+        self.dock.show_legend()
+
+    def _mood_labels(self) -> dict[int, str]:
+        """Moods of the mapped tracks (one read of their stored probabilities per map)."""
+        if self._moods is None:
+            manifest = getattr(self.recommendations, "_manifest", None) or {}
+            from fmaplayer.recommend.explain import Labels
+
+            labels = Labels.from_manifest(manifest)
+            profiles = self.store.embedding_profiles(self.model_id, self.recommendations.index.ids().tolist())
+            self._moods = sound_map.mood_labels(profiles, labels.moods, labels.mood_threshold)
+        return self._moods
+
+    # --- tracks -------------------------------------------------------------------------------------
+    def _track_text(self, track_id: int) -> str:
+        track = self.store.track(track_id)
+        return "" if track is None else default_track_text(track)
+
+    def selected_tracks(self) -> list[Any]:
+        by_id = {t.id: t for t in self.store.tracks_by_ids(self.view.selected_ids)}
+        return [by_id[i] for i in self.view.selected_ids if i in by_id]
+
+    def _play_id(self, track_id: int) -> None:
+        track = self.store.track(track_id)
+        if track is not None:
+            self.window.play_now([track])
+
+    def _on_results(self) -> None:
+        rows = self.recommendations.panel.model.rows()
+        self.view.set_results([row.track.id for row in rows])
+
+    def save_selection(self, path: str | None = None) -> bool:
+        tracks = self.selected_tracks()
+        if not tracks:
+            return False
+        if path is None:
+            folder = next(iter(self.window.settings.music_folders), "")
+            path, _ = QFileDialog.getSaveFileName(self.window, "Save selection as playlist",
+                                                  os.path.join(folder, "sound-map.m3u8"),
+                                                  "M3U8 playlist (*.m3u8)")
+            if not path:
+                return False
+            if not path.lower().endswith((".m3u8", ".m3u")):
+                path += ".m3u8"
+        return self.window.playlists.save_tracks(path, tracks)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+
+
+def install(window, store, recommendations, **kwargs) -> SoundMapIntegration | None:
+    """Add the sound map to a window that has the recommendations installed."""
+    if recommendations is None:
+        return None
+    integration = SoundMapIntegration(window, store, recommendations, **kwargs)
+    window._sound_map = integration     # keeps the Python wrapper alive with the window
+    return integration

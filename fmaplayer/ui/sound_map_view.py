@@ -1,0 +1,380 @@
+"""The sound map widget: every analysed track as a point, coloured by a label, zoom, pan, hover, select.
+
+A QGraphicsView over one scene with two custom items instead of one item per point: at 100k points a
+QGraphicsEllipseItem each takes seconds to build and the scene's BSP index dominates every repaint,
+while `_PointCloud` paints all points as one image rendered with numpy (`splat`, ~10 ms at 100k) and
+is cached as a device pixmap, so a pan step is a blit (benchmarks/bench_sound_map.py measures both).
+Highlights (the playing track, the relevant panel's results, the selection) sit in a second small item
+above, so changing them never repaints the cloud. Hover and click find the nearest point with a k-d
+tree (scipy), rubber-band selection is one numpy mask over the coordinates.
+
+Gestures: wheel zooms at the cursor, dragging pans, Shift+drag selects a rectangle, a click plays the
+point under the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QToolTip
+
+from fmaplayer.ui.text import display_text
+
+SCENE_SCALE = 500.0       # map coordinates (about -1..1) to scene units
+POINT_PX = 5              # point diameter on screen, whatever the zoom
+HOVER_RADIUS_PX = 8
+CLICK_SLOP_PX = 4
+UNLABELLED = QColor(175, 175, 175)   # opaque: the splat image is premultiplied ARGB
+# Qualitative palette (Tableau 20 order, the brighter half first), readable on light and dark bases.
+PALETTE = [QColor(c) for c in (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d")]
+
+
+def label_colours(labels: list[str]) -> dict[str, QColor]:
+    """A fixed colour per distinct label (sorted, so the same labels always get the same colours);
+    the empty label (below the model's confidence threshold) is grey."""
+    named = sorted({label for label in labels if label})
+    colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(named)}
+    colours[""] = UNLABELLED
+    return colours
+
+
+def _argb(colour: QColor) -> int:
+    return QColor(colour).rgba()  # premultiplied equals straight for the opaque colours used here
+
+
+def _disc_offsets(radius: float) -> list[tuple[int, int]]:
+    reach = int(np.ceil(radius))
+    return [(dx, dy) for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)
+            if dx * dx + dy * dy <= radius * radius + 0.5]
+
+
+def splat(painter: QPainter, points: np.ndarray, colours: np.ndarray, radius_px: float) -> None:
+    """Draw discs of `radius_px` screen pixels at scene `points` (N x 2), one ARGB colour each, later
+    points over earlier ones. Rendered with numpy into one image the size of the paint device: 100k
+    points take about 10 ms, where QPainter.drawPoints with a round 5-px pen takes about 170 ms."""
+    device = painter.device()
+    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    width, height = int(device.width() * ratio), int(device.height() * ratio)
+    if not len(points) or width <= 0 or height <= 0:
+        return
+    t = painter.worldTransform()
+    x = (points[:, 0] * t.m11() + points[:, 1] * t.m21() + t.dx()) * ratio
+    y = (points[:, 0] * t.m12() + points[:, 1] * t.m22() + t.dy()) * ratio
+    radius = radius_px * ratio
+    pad = int(np.ceil(radius)) + 1
+    inside = (x > -radius) & (x < width + radius) & (y > -radius) & (y < height + radius)
+    if not inside.any():
+        return
+    stride = width + 2 * pad
+    buffer = np.zeros((height + 2 * pad) * stride, np.uint32)
+    flat = (np.rint(y[inside]).astype(np.int64) + pad) * stride + np.rint(x[inside]).astype(np.int64) + pad
+    shown = colours[inside]
+    for dx, dy in _disc_offsets(radius):
+        buffer[flat + (dy * stride + dx)] = shown
+    pixels = np.ascontiguousarray(buffer.reshape(height + 2 * pad, stride)[pad:pad + height, pad:pad + width])
+    image = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    painter.save()
+    painter.resetTransform()
+    painter.drawImage(QPointF(0, 0), image)
+    painter.restore()
+
+
+class _PointCloud(QGraphicsItem):
+    """All points as discs of a fixed size in pixels (splat), cached as a device pixmap for pans."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._points = np.zeros((0, 2), np.float32)
+        self._colours = np.zeros(0, np.uint32)
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_points(self, points: np.ndarray, colours: np.ndarray, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        grey_first = np.argsort(colours != _argb(UNLABELLED), kind="stable")  # labelled drawn on top
+        self._points, self._colours = points[grey_first], colours[grey_first]
+        self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        splat(painter, self._points, self._colours, POINT_PX / 2)
+
+
+class _Highlights(QGraphicsItem):
+    """Above the cloud: the selection (outlined discs), the panel's results and the playing track (rings)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers: dict[str, np.ndarray] = {}
+        self.selection_colours = np.zeros(0, np.uint32)
+        self._rect = QRectF()
+        self.setZValue(1)
+
+    def set_layer(self, name: str, points: np.ndarray, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self.layers[name] = points
+        self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect.adjusted(-20, -20, 20, 20)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        selection = self.layers.get("selection")
+        if selection is not None and len(selection):
+            splat(painter, selection, np.full(len(selection), _argb(QColor(20, 20, 20)), np.uint32),
+                  POINT_PX / 2 + 1.5)
+            if len(self.selection_colours) == len(selection):
+                splat(painter, selection, self.selection_colours, POINT_PX / 2 - 0.5)
+        scale = painter.worldTransform().m11() or 1.0
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for name, colour, radius_px in (("results", QColor(255, 140, 0), 7),
+                                        ("playing", QColor(220, 0, 80), 10)):
+            points = self.layers.get(name)
+            if points is None or not len(points):
+                continue
+            pen = QPen(colour, 2.5 if name == "playing" else 2)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            radius = radius_px / scale
+            for x, y in points:
+                painter.drawEllipse(QPointF(float(x), float(y)), radius, radius)
+
+
+class SoundMapView(QGraphicsView):
+    playRequested = Signal(int)            # track id clicked
+    selectionChanged = Signal(list)        # track ids inside the rubber band (empty: cleared)
+    hovered = Signal(int)                  # track id under the cursor, -1 for none
+
+    def __init__(self, track_text: Callable[[int], str] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("soundMapView")
+        self.track_text = track_text or (lambda track_id: f"Track {track_id}")
+        self.setScene(QGraphicsScene(self))
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._cloud = _PointCloud()
+        self._highlights = _Highlights()
+        self.scene().addItem(self._cloud)
+        self.scene().addItem(self._highlights)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.rubberBandChanged.connect(self._on_rubber_band)
+        self._ids = np.zeros(0, np.int64)
+        self._points = np.zeros((0, 2), np.float32)    # scene coordinates
+        self._row_of: dict[int, int] = {}
+        self._labels: dict[int, str] = {}
+        self._tree = None
+        self._press_pos = None
+        self._user_moved = False
+        self._band_rect = QRectF()
+        self.hover_text = ""
+        self.colours: dict[str, QColor] = {"": UNLABELLED}
+        self.selected_ids: list[int] = []
+        self._results_ids: list[int] = []
+        self._playing_ids: list[int] = []
+        self._point_colours = np.zeros(0, np.uint32)
+        self._scene_rect = self._bounds()
+
+    # --- content ------------------------------------------------------------------------------------
+    def set_map(self, smap) -> None:
+        """Show a SoundMap (ids + coords); keeps the zoom when the map is refined, fits a first one."""
+        first = len(self._ids) == 0
+        self._ids = np.asarray(smap.ids, np.int64)
+        self._points = (np.asarray(smap.coords, np.float32).reshape(-1, 2) * SCENE_SCALE
+                        * np.array([1.0, -1.0], np.float32))   # y up, as on a chart
+        self._row_of = {int(i): row for row, i in enumerate(self._ids)}
+        self._tree = None
+        self._scene_rect = self._bounds()
+        margin = SCENE_SCALE * 4        # room to pan past the edges at any zoom
+        self.scene().setSceneRect(self._scene_rect.adjusted(-margin, -margin, margin, margin))
+        self._repaint_cloud()
+        self.selected_ids = [i for i in self.selected_ids if i in self._row_of]
+        for name, track_ids in (("selection", self.selected_ids), ("results", self._results_ids),
+                                ("playing", self._playing_ids)):
+            self._set_highlight(name, track_ids)
+        if first or not self._user_moved:
+            self.fit_all()
+
+    def set_colour_labels(self, labels: dict[int, str]) -> None:
+        """Track id -> label ("" or missing: grey) and repaint in one colour per label."""
+        self._labels = dict(labels)
+        self._repaint_cloud()
+
+    def point_count(self) -> int:
+        return int(self._ids.shape[0])
+
+    def legend(self) -> list[tuple[str, QColor, int]]:
+        """(label, colour, count) of what is drawn, most frequent first; "" is the unlabelled share."""
+        counts: dict[str, int] = {}
+        for track_id in self._ids:
+            label = self._labels.get(int(track_id), "")
+            counts[label] = counts.get(label, 0) + 1
+        return sorted(((label, self.colours.get(label, UNLABELLED), n) for label, n in counts.items()),
+                      key=lambda item: (item[0] == "", -item[2], item[0]))
+
+    def set_playing(self, track_id: int | None) -> None:
+        self._playing_ids = [] if track_id is None else [int(track_id)]
+        self._set_highlight("playing", self._playing_ids)
+
+    def set_results(self, track_ids: list[int]) -> None:
+        self._results_ids = [int(i) for i in track_ids]
+        self._set_highlight("results", self._results_ids)
+
+    def fit_all(self) -> None:
+        self._user_moved = False       # until the user zooms or pans, a resize keeps the map fitted
+        if len(self._ids):
+            self.fitInView(self._scene_rect.adjusted(-20, -20, 20, 20), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def pan_by(self, dx: int, dy: int) -> None:
+        """Move the view by (dx, dy) pixels, as a drag does."""
+        self._user_moved = True
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + dy)
+
+    def zoom_by(self, factor: float) -> None:
+        self._user_moved = True
+        self.scale(factor, factor)
+        self._highlights.update()
+
+    def viewport_position_of(self, track_id: int):
+        """Where a track's point is on the viewport (a QPoint), None when it is not on the map."""
+        row = self._row_of.get(int(track_id))
+        if row is None:
+            return None
+        x, y = self._points[row]
+        return self.mapFromScene(QPointF(float(x), float(y)))
+
+    def track_at(self, viewport_pos) -> int | None:
+        """The track whose point is nearest to a viewport position, within HOVER_RADIUS_PX."""
+        if not len(self._ids):
+            return None
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self._points)
+        scene = self.mapToScene(viewport_pos)
+        radius = HOVER_RADIUS_PX / max(self.transform().m11(), 1e-9)
+        distance, row = self._tree.query([scene.x(), scene.y()], distance_upper_bound=radius)
+        return None if not np.isfinite(distance) else int(self._ids[row])
+
+    def ids_in_viewport_rect(self, rect: QRect) -> list[int]:
+        scene_rect = self.mapToScene(rect).boundingRect()
+        x, y = self._points[:, 0], self._points[:, 1]
+        inside = ((x >= scene_rect.left()) & (x <= scene_rect.right())
+                  & (y >= scene_rect.top()) & (y <= scene_rect.bottom()))
+        return [int(i) for i in self._ids[inside]]
+
+    def select_ids(self, track_ids: list[int]) -> None:
+        self.selected_ids = [int(i) for i in track_ids if int(i) in self._row_of]
+        self._set_highlight("selection", self.selected_ids)
+        self.selectionChanged.emit(list(self.selected_ids))
+
+    # --- internals ----------------------------------------------------------------------------------
+    def _bounds(self) -> QRectF:
+        if not len(self._points):
+            return QRectF(-SCENE_SCALE, -SCENE_SCALE, 2 * SCENE_SCALE, 2 * SCENE_SCALE)
+        low, high = self._points.min(axis=0), self._points.max(axis=0)
+        rect = QRectF(float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1]))
+        return rect.adjusted(-10, -10, 10, 10)
+
+    def _repaint_cloud(self) -> None:
+        labels = [self._labels.get(int(i), "") for i in self._ids]
+        self.colours = label_colours(labels)
+        argb = {label: _argb(colour) for label, colour in self.colours.items()}
+        self._point_colours = np.fromiter((argb[label] for label in labels), np.uint32, len(labels))
+        self._cloud.set_points(self._points, self._point_colours,
+                               self._scene_rect if len(self._ids) else QRectF())
+        self._set_highlight("selection", self.selected_ids)
+
+    def _set_highlight(self, name: str, track_ids: list[int]) -> None:
+        rows = [self._row_of[i] for i in track_ids if i in self._row_of]
+        if name == "selection":
+            self._highlights.selection_colours = self._point_colours[rows]
+        self._highlights.set_layer(name, self._points[rows] if rows else np.zeros((0, 2), np.float32),
+                                   self._scene_rect)
+
+    def _on_rubber_band(self, rect: QRect, from_scene, to_scene) -> None:
+        if not rect.isNull():
+            self._band_rect = QRectF(rect)
+            return
+        if not self._band_rect.isNull():          # released: the last rectangle is the selection
+            band, self._band_rect = self._band_rect.toRect(), QRectF()
+            self.select_ids(self.ids_in_viewport_rect(band))
+
+    # --- events -------------------------------------------------------------------------------------
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.25 ** steps)
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._press_pos = event.position().toPoint()
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
+        press, self._press_pos = self._press_pos, None
+        banding = self.dragMode() == QGraphicsView.DragMode.RubberBandDrag
+        super().mouseReleaseEvent(event)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        if event.button() != Qt.MouseButton.LeftButton or press is None or banding:
+            return
+        pos = event.position().toPoint()
+        if (pos - press).manhattanLength() > CLICK_SLOP_PX:
+            return                                  # a pan, not a click
+        track_id = self.track_at(pos)
+        if track_id is not None:
+            self.playRequested.emit(track_id)
+        elif self.selected_ids:                     # a click on empty space clears the selection
+            self.select_ids([])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if not self._user_moved:
+            self.fit_all()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().mouseMoveEvent(event)
+        if event.buttons() & Qt.MouseButton.LeftButton and self.dragMode() == self.DragMode.ScrollHandDrag:
+            self._user_moved = True
+        if event.buttons() == Qt.MouseButton.NoButton:
+            self._hover(event.position().toPoint(), event.globalPosition().toPoint())
+
+    def _hover(self, pos, global_pos) -> None:
+        track_id = self.track_at(pos)
+        text = "" if track_id is None else self.track_text(track_id)
+        if text != self.hover_text:
+            self.hover_text = text
+            self.hovered.emit(-1 if track_id is None else track_id)
+            if text:
+                QToolTip.showText(global_pos, text, self.viewport())
+            else:
+                QToolTip.hideText()
+
+
+def default_track_text(track) -> str:
+    """Tooltip text for a track: title, artist, and album when there is one."""
+    title = display_text(track.display_title, 100)
+    parts = [title]
+    if getattr(track, "artist", ""):
+        parts.append(display_text(track.artist, 80))
+    if getattr(track, "album", ""):
+        parts.append(display_text(track.album, 80))
+    return "\n".join(parts)

@@ -1,0 +1,214 @@
+"""pytest-qt tests of the sound map: the view alone (points drawn in their colours, hover, click,
+rubber band, colour switch) and the dock in the real main window over real recommendations (a fake
+embedder, a real store and worker thread)."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from fmaplayer.library.playlists import read_playlist
+from fmaplayer.recommend import sound_map
+from fmaplayer.recommend.embedding_runner import EmbeddingRunner
+from fmaplayer.settings import Settings
+from fmaplayer.ui import recommendations, sound_map_dock
+from fmaplayer.ui.sound_map_view import UNLABELLED, SoundMapView
+from fmaplayer.workers.sound_map_worker import SoundMapWorker
+from tests.audio_fixtures import write_tone
+from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
+
+COORDS = {1: (-0.8, -0.6), 2: (-0.7, -0.5), 3: (0.0, 0.0), 4: (0.6, 0.7), 5: (0.8, 0.5), 6: (0.9, -0.8)}
+LABELS = {1: "Jazz", 2: "Jazz", 3: "", 4: "Electronic", 5: "Electronic", 6: "Classical"}
+
+
+@pytest.fixture
+def view(qtbot):
+    ids = np.array(list(COORDS), np.int64)
+    smap = sound_map.SoundMap(ids, np.array(list(COORDS.values()), np.float32), sound_map.PCA)
+    widget = SoundMapView(track_text=lambda track_id: f"Title {track_id}\nArtist {track_id}")
+    qtbot.addWidget(widget)
+    widget.resize(500, 400)
+    widget.set_map(smap)
+    widget.set_colour_labels(LABELS)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def pixel_at(widget, point: QPoint) -> QColor:
+    return widget.viewport().grab().toImage().pixelColor(point)
+
+
+def send_mouse(widget, kind, pos: QPoint, button=Qt.MouseButton.NoButton, buttons=Qt.MouseButton.NoButton,
+               modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = widget.viewport()
+    local = QPointF(pos)
+    event = QMouseEvent(kind, local, QPointF(viewport.mapToGlobal(pos)), button, buttons, modifiers)
+    QApplication.sendEvent(viewport, event)
+
+
+def test_every_point_is_drawn_in_its_labels_colour_unconfident_ones_grey(view):
+    assert view.point_count() == 6
+    for track_id, label in LABELS.items():
+        colour = pixel_at(view, view.viewport_position_of(track_id))
+        expected = view.colours[label]
+        assert (colour.red(), colour.green(), colour.blue()) == (expected.red(), expected.green(),
+                                                                 expected.blue()), track_id
+    assert view.colours[""] == UNLABELLED
+    blank = pixel_at(view, view.viewport_position_of(3) + QPoint(40, 0))   # empty map area
+    assert blank != view.colours[""]
+    assert [(label, count) for label, _, count in view.legend()] == [
+        ("Electronic", 2), ("Jazz", 2), ("Classical", 1), ("", 1)]
+
+
+def test_switching_the_colour_labels_repaints_the_points(view):
+    before = pixel_at(view, view.viewport_position_of(4))
+    view.set_colour_labels({4: "calm/relaxed", 5: "tense/angry"})
+    after = pixel_at(view, view.viewport_position_of(4))
+    assert after != before and after.rgb() == view.colours["calm/relaxed"].rgb()
+    assert pixel_at(view, view.viewport_position_of(1)).rgb() == UNLABELLED.rgb()   # no mood: grey
+
+
+def test_hover_shows_title_and_artist_of_the_point_under_the_cursor(qtbot, view):
+    with qtbot.waitSignal(view.hovered) as hovered:
+        send_mouse(view, QEvent.Type.MouseMove, view.viewport_position_of(4) + QPoint(2, 1))
+    assert hovered.args == [4]
+    assert view.hover_text == "Title 4\nArtist 4"
+    with qtbot.waitSignal(view.hovered) as hovered:    # far from every point: nothing
+        send_mouse(view, QEvent.Type.MouseMove, view.viewport_position_of(3) + QPoint(60, 0))
+    assert hovered.args == [-1] and view.hover_text == ""
+
+
+def test_click_on_a_point_asks_to_play_it_a_drag_pans_instead(qtbot, view):
+    with qtbot.waitSignal(view.playRequested) as played:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.viewport_position_of(6))
+    assert played.args == [6]
+    start = view.viewport_position_of(2)
+    with qtbot.assertNotEmitted(view.playRequested):
+        send_mouse(view, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton,
+                   Qt.MouseButton.LeftButton)
+        send_mouse(view, QEvent.Type.MouseMove, start + QPoint(60, 30), Qt.MouseButton.NoButton,
+                   Qt.MouseButton.LeftButton)
+        send_mouse(view, QEvent.Type.MouseButtonRelease, start + QPoint(60, 30), Qt.MouseButton.LeftButton)
+    assert view.viewport_position_of(2) == start + QPoint(60, 30)     # the map moved with the mouse
+
+
+def test_shift_drag_selects_the_points_inside_the_rubber_band(qtbot, view):
+    shift = Qt.KeyboardModifier.ShiftModifier
+    corner_a = view.viewport_position_of(4) + QPoint(-15, -15)
+    corner_b = view.viewport_position_of(5) + QPoint(15, 15)
+    top_left = QPoint(min(corner_a.x(), corner_b.x()), min(corner_a.y(), corner_b.y()))
+    bottom_right = QPoint(max(corner_a.x(), corner_b.x()), max(corner_a.y(), corner_b.y()))
+    with qtbot.waitSignal(view.selectionChanged) as selected:
+        send_mouse(view, QEvent.Type.MouseButtonPress, top_left, Qt.MouseButton.LeftButton,
+                   Qt.MouseButton.LeftButton, shift)
+        send_mouse(view, QEvent.Type.MouseMove, top_left + QPoint(10, 10), Qt.MouseButton.NoButton,
+                   Qt.MouseButton.LeftButton, shift)
+        send_mouse(view, QEvent.Type.MouseMove, bottom_right, Qt.MouseButton.NoButton,
+                   Qt.MouseButton.LeftButton, shift)
+        send_mouse(view, QEvent.Type.MouseButtonRelease, bottom_right, Qt.MouseButton.LeftButton,
+                   Qt.MouseButton.NoButton, shift)
+    assert sorted(selected.args[0]) == [4, 5]
+    assert view.viewport_position_of(4) == corner_a + QPoint(15, 15)     # selecting did not pan
+
+
+def test_wheel_zooms_in_around_the_cursor(qtbot, view):
+    before = view.transform().m11()
+    view.zoom_by(2.0)
+    assert view.transform().m11() == pytest.approx(2 * before)
+    assert view.track_at(view.viewport_position_of(1)) == 1
+
+
+# --- the dock in the real window ----------------------------------------------------------------------
+CLUSTERS = {"a": [1, 0, 0, 0], "b": [0, 1, 0, 0], "c": [0, 0, 1, 0]}
+
+
+@pytest.fixture
+def app_env(qtbot, tmp_path):
+    from fmaplayer.audio.null_output import NullOutput
+    from fmaplayer.audio.player import Player
+    from fmaplayer.ui.main_window import MainWindow
+
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    store = make_store(tmp_path / "lib.db")
+    rng = np.random.default_rng(0)
+    names, vectors = [], {}
+    for cluster, centre in CLUSTERS.items():
+        for i in range(8):
+            name = f"{cluster}{i}"
+            names.append(name)
+            vectors[name] = np.array(centre, float) + rng.normal(0, 0.05, 4)
+            write_tone(tmp_path / "music" / f"{name}.wav", seconds=0.3, freq=200 + 30 * len(names))
+    tracks = {t.title: t for t in add_tracks(store, names, folder=str(tmp_path / "music"), suffix=".wav",
+                                             artist="Gen")}
+    embedder = FakeEmbedder(vectors=vectors, genres={n: "Rock" if n[0] == "a" else "Pop" for n in names},
+                            dim=4)
+    EmbeddingRunner(store, embedder).run()
+    window = MainWindow(settings, store, Player(output=NullOutput(realtime=True)))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    recs = recommendations.install(window, store, settings, embedder_factory=lambda device: embedder)
+    qtbot.waitUntil(lambda: recs.controller.index_ready and len(recs.index) == len(names), timeout=10000)
+    worker = SoundMapWorker(sound_map.SoundMapCache(tmp_path / "cache"), method=sound_map.PCA)
+    integration = sound_map_dock.install(window, store, recs, worker=worker)
+    yield window, integration, tracks
+    integration.shutdown()
+    recs.shutdown()
+    window.player.stop()
+
+
+def test_the_view_menu_opens_a_map_of_every_analysed_track(qtbot, app_env):
+    window, integration, tracks = app_env
+    action = integration.dock.toggleViewAction()
+    assert action in window.view_menu.actions() and not integration.dock.isVisible()
+    with qtbot.waitSignal(integration.worker.mapReady, timeout=10000):
+        action.trigger()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    assert "24 tracks" in integration.dock.status.text()
+    legend = integration.dock.legend.text()
+    assert "Pop" in legend and "(16)" in legend and "Rock" in legend and "(8)" in legend
+    # the three clusters of vectors are three groups on the map: a's nearest neighbour is an a
+    pos = {name: integration.view.viewport_position_of(t.id) for name, t in tracks.items()}
+    for name in ("a0", "b3", "c5"):
+        others = [(abs(p.x() - pos[name].x()) + abs(p.y() - pos[name].y()), other)
+                  for other, p in pos.items() if other != name]
+        assert min(others)[1][0] == name[0]
+
+
+def test_colour_switch_to_mood_greys_tracks_without_a_confident_mood(qtbot, app_env):
+    window, integration, tracks = app_env
+    integration.open()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    integration.dock.colour_by.setCurrentText(sound_map_dock.MOOD)
+    assert [label for label, _, _ in integration.view.legend()] == [""]   # the fake stores no moods
+    assert "not confident" in integration.dock.legend.text()
+    integration.dock.colour_by.setCurrentText(sound_map_dock.GENRE)
+    assert {label for label, _, _ in integration.view.legend()} == {"Rock", "Pop"}
+
+
+def test_click_plays_selection_queues_and_saves_and_highlights_follow(qtbot, app_env, tmp_path):
+    window, integration, tracks = app_env
+    integration.open()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    view = integration.view
+    with qtbot.waitSignal(window.player.trackChanged, timeout=5000) as changed:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.viewport_position_of(tracks["b2"].id))
+    assert changed.args[0].id == tracks["b2"].id
+    assert len(view._highlights.layers["playing"]) == 1
+
+    chosen = [tracks[n].id for n in ("c1", "c2", "c3")]
+    view.select_ids(chosen)
+    assert integration.dock.queue_button.isEnabled()
+    assert "3 selected" in integration.dock.selection_label.text()
+    before = len(window.player.queue)
+    integration.dock.queue_button.click()
+    assert [t.id for t in window.player.queue.items()[before:]] == chosen
+    path = tmp_path / "selection.m3u8"
+    assert integration.save_selection(str(path))
+    assert [str(p) for p in read_playlist(path).paths] == [tracks[n].path for n in ("c1", "c2", "c3")]
+
+    integration.recommendations.controller.show_for([tracks["a0"]])    # the panel's results get rings
+    qtbot.waitUntil(lambda: len(view._highlights.layers.get("results", [])) > 0, timeout=5000)
