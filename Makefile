@@ -36,11 +36,11 @@ $(VENV)/bin/python:
 	$(PY) -m pip install -q --upgrade pip
 
 $(STAMP_APP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[map]"
 	@touch $@
 
 $(STAMP_TEST): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e ".[test,train]"
+	$(PY) -m pip install -q -e ".[test,train,map]"
 	@# the distillation teacher (training and evaluation only): its metadata pins numpy<1.17, hence --no-deps
 	$(PY) -m pip install -q --no-deps "musicnn==0.1.0" || echo "NOTE: musicnn not installed: teacher tests skip"
 	@touch $@ $(STAMP_APP)

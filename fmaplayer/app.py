@@ -66,6 +66,13 @@ def install_recommendations(window: Any, store: Any, settings: Any) -> Any:
     return recommendations.install(window, store, settings)
 
 
+def install_sound_map(window: Any, store: Any, recommendations: Any) -> Any:
+    """The "Sound map" dock (View menu), fed by the recommendations' index."""
+    from fmaplayer.ui import sound_map_dock
+
+    return sound_map_dock.install(window, store, recommendations)
+
+
 def install_media_controls(app: Any, window: Any, player: Any) -> Any:
     """MPRIS2 over D-Bus (media keys, desktop media controls); None where there is no session bus."""
     from fmaplayer.mpris import install_mpris
@@ -191,6 +198,7 @@ def run(name: str, args: argparse.Namespace) -> int:
             # After the first event-loop turn: the window is painted before any of this runs.
             if not args.no_recommendations:
                 parts.recommendations = install_recommendations(window, store, settings)
+                install_sound_map(window, store, parts.recommendations)
             if not args.no_scan:
                 window.start_scan()
             if opened:
