@@ -62,16 +62,47 @@ def feature_params() -> dict:
     }
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mel = hz / (200.0 / 3)
+    log_part = hz >= 1000.0
+    mel[log_part] = 15.0 + np.log(hz[log_part] / 1000.0) / (np.log(6.4) / 27.0)
+    return mel
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    hz = mel * (200.0 / 3)
+    log_part = mel >= 15.0
+    hz[log_part] = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel[log_part] - 15.0))
+    return hz
+
+
+def mel_filters() -> np.ndarray:
+    """(N_MELS, 1 + N_FFT // 2) float32: the same triangles, Slaney-normalised, as
+    ``librosa.filters.mel(sr=22050, n_fft=2048, n_mels=128)`` (a test checks it), computed here because
+    importing librosa's filters module costs seconds of the app's first analysis batch."""
+    fft_hz = np.fft.rfftfreq(N_FFT, d=1.0 / SAMPLE_RATE)
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(np.array([0.0]))[0],
+                                   _hz_to_mel(np.array([SAMPLE_RATE / 2]))[0], N_MELS + 2))
+    widths = np.diff(edges)
+    ramps = edges[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]  # Slaney: each triangle has unit area
+    return weights.astype(np.float32)
+
+
 def _mel_basis():
-    """librosa's Slaney mel filters as a sparse matrix: 2,018 of its 131,200 weights are non-zero, so the
-    sparse product is about 6x faster than the dense one and needs no (multi-threaded) BLAS call."""
+    """The mel filters as a sparse matrix: 2,018 of their 131,200 weights are non-zero, so the sparse
+    product is about 6x faster than the dense one and needs no (multi-threaded) BLAS call."""
     global _MEL_BASIS
     if _MEL_BASIS is None:
-        import librosa
         import scipy.sparse
 
-        dense = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
-        _MEL_BASIS = scipy.sparse.csr_array(dense)
+        _MEL_BASIS = scipy.sparse.csr_array(mel_filters())
     return _MEL_BASIS
 
 

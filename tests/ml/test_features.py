@@ -179,3 +179,27 @@ def test_resampled_features_match_audio_sampled_at_22050_within_the_stated_toler
     loud = native > -60
     assert loud.mean() > 0.05  # the chord's bands are really there
     assert np.abs(resampled - native)[loud].max() < 0.05
+
+
+def test_mel_filters_are_librosas_slaney_filters():
+    import librosa
+
+    ref = librosa.filters.mel(sr=22050, n_fft=2048, n_mels=128)
+    got = features.mel_filters()
+    assert got.shape == ref.shape and got.dtype == np.float32
+    assert np.array_equal(got != 0, ref != 0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-8)
+
+
+def test_analysing_a_file_does_not_import_librosa(tmp_path):
+    """librosa's filters module takes seconds to import: the app's feature path must not need it."""
+    import subprocess
+    import sys
+
+    path = write_audio(tmp_path / "song.wav", noise(60.0))
+    code = ("import sys; from fmaplayer.ml import features; features.track_slices(sys.argv[1]); "
+            "print('librosa' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
