@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from benchmarks import real_tracks  # noqa: E402
 from benchmarks._report import machine, write_json  # noqa: E402
 
 QUALITIES = ("HQ", "VHQ", "MQ", "LQ", "QQ")
@@ -165,40 +166,16 @@ def pipeline_table(embedder, paths: list[Path], reps: int) -> list[dict]:
              "passes_tracks_per_s": [round(len(paths) / s, 2) for s in t]} for label, t in times.items()]
 
 
-def _files(args) -> list[Path]:
-    from fmaplayer.library.scanner import SUPPORTED_EXTENSIONS
-    from fmaplayer.ml import debian_music
-
-    if args.files:
-        found = sorted(p for p in Path(args.files).rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
-    else:
-        cache = Path(args.debian_cache).expanduser()
-        found = []
-        for package in [p.strip() for p in args.debian.split(",") if p.strip()]:
-            debian_music.fetch(package, cache)
-            folder = cache / package
-            found.extend(sorted(f for f in folder.iterdir() if f.suffix.lower() in debian_music.AUDIO))
-    if args.limit and len(found) > args.limit:
-        found = [found[i] for i in np.linspace(0, len(found) - 1, args.limit).round().astype(int)]
-    if not found:
-        raise SystemExit("no audio files found")
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--files", help="real audio files under this folder")
-    source.add_argument("--debian", metavar="PKG,PKG", help="Debian music packages (fetched when missing)")
-    parser.add_argument("--debian-cache", default="~/.cache/fmaplayer-debian-music")
-    parser.add_argument("--limit", type=int, default=24, help="at most this many files (evenly chosen)")
+    real_tracks.add_arguments(parser, limit=24)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-embed", action="store_true", help="skip what needs the model")
     parser.add_argument("--out", default="bench-results/decode.json")
     args = parser.parse_args(argv)
     import soundfile as sf
 
-    paths = _files(args)
+    paths = real_tracks.tracks(args)
     infos = [sf.info(str(p)) for p in paths]
     print(f"{len(paths)} files, mean {np.mean([i.duration for i in infos]) / 60:.1f} min, "
           f"{sorted({i.samplerate for i in infos})} Hz, {sorted({i.channels for i in infos})} channels")

@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from benchmarks import real_tracks  # noqa: E402
 from benchmarks._report import machine, write_json  # noqa: E402
 
 
@@ -102,35 +103,6 @@ def _measure(embedder, paths, label, reps):
     }
 
 
-def _real_cases(args) -> list[tuple[str, list[Path]]]:
-    """(label, files) for --files and --debian, each at most --limit files chosen evenly."""
-    from fmaplayer.library.scanner import SUPPORTED_EXTENSIONS
-
-    cases = []
-    if args.files:
-        found = sorted(p for p in Path(args.files).rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
-        cases.append((f"files under {args.files}", found))
-    if args.debian:
-        from fmaplayer.ml import debian_music
-
-        cache = Path(args.debian_cache).expanduser()
-        packages = [p.strip() for p in args.debian.split(",") if p.strip()]
-        found = []
-        for package in packages:
-            debian_music.fetch(package, cache)  # skipped when already unpacked
-            folder = cache / package
-            found.extend(sorted(f for f in folder.iterdir() if f.suffix.lower() in debian_music.AUDIO))
-        cases.append((f"Debian {', '.join(packages)}", found))
-    out = []
-    for label, found in cases:
-        if args.limit and len(found) > args.limit:
-            found = [found[i] for i in np.linspace(0, len(found) - 1, args.limit).round().astype(int)]
-        if not found:
-            raise SystemExit(f"no audio files for {label}")
-        out.append((f"{len(found)} real tracks: {label}", found))
-    return out
-
-
 def _describe(paths: list[Path]) -> dict:
     """Mean length, sample rates and channel counts of real files, for the report."""
     import soundfile as sf
@@ -147,13 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--songs", type=int, default=16, help="4-minute songs")
     parser.add_argument("--format", default="mp3", choices=("mp3", "wav", "flac", "ogg"))
     parser.add_argument("--reps", type=int, default=5, help="steady-state passes per case (median)")
-    parser.add_argument("--files", help="also time the audio files under this folder")
-    parser.add_argument("--debian", metavar="PKG,PKG",
-                        help="also time the tracks of these Debian music packages (fetched when missing), "
-                             "e.g. wesnoth-1.16-music,singularity-music")
-    parser.add_argument("--debian-cache", default="~/.cache/fmaplayer-debian-music",
-                        help="where --debian keeps the fetched tracks (outside the repository)")
-    parser.add_argument("--limit", type=int, help="at most this many real files (evenly chosen)")
+    real_tracks.add_arguments(parser)  # --files, --debian: real tracks as further cases
     parser.add_argument("--no-generated", action="store_true", help="skip the generated-audio cases")
     parser.add_argument("--peers", action="store_true", help="also time musly and bliss on the same files")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu"))
@@ -168,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = Embedder(args.model, device=args.device, n_slices=args.slices)
     load_s = time.perf_counter() - t0
     rows, peer_rows = [], []
-    real_cases = _real_cases(args)
+    real_cases = real_tracks.cases(args)
     with tempfile.TemporaryDirectory(prefix="fmaplayer-bench-") as tmp:
         ext = args.format
         cases = [  # (label, count, seconds, sample rate, channels)
