@@ -54,3 +54,34 @@ def test_the_bundled_embedder_stores_the_tempo_with_the_embedding(tmp_path):
     embedder.close()
     assert profile.tempo == pytest.approx(110.0, rel=0.03)
     assert profile.genre_probs is not None
+
+
+def test_the_onset_envelope_and_tempo_choice_are_librosa_s():
+    """The numpy versions in ml/tempo.py compute what librosa.onset.onset_strength and librosa.feature.tempo
+    do (they are re-done only to keep librosa's slow-to-import modules out of the analysis thread)."""
+    import librosa
+
+    from fmaplayer.ml import tempo
+
+    slices = features.slices_from_audio(click_track(104.0, 40.0), 10)[..., 0].astype(np.float64)
+    for mel in slices[:3]:
+        ours = tempo.onset_envelope(mel)
+        theirs = librosa.onset.onset_strength(S=mel, sr=SR, hop_length=features.HOP)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    tg = tempo._slice_autocorrelations(slices)
+    rng = np.random.default_rng(0)
+    for grams in (tg, rng.random((128, 5))):
+        expected = float(librosa.feature.tempo(tg=grams, sr=SR, hop_length=features.HOP, max_tempo=240.0)[0])
+        assert tempo.tempo_of_tempogram(grams, 240.0) == pytest.approx(expected)
+
+
+def test_tempo_does_not_import_librosa(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from fmaplayer.ml.tempo import tempo_from_slices; "
+            "tempo_from_slices(np.random.default_rng(0).random((10, 128, 128, 1)) * -50); "
+            "print('librosa' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
