@@ -262,11 +262,11 @@ class RelevantPanel(QDockWidget):
     def _show_why(self, *_args) -> None:
         """The detail under the list explains the current result (the first until one is picked)."""
         rows = self.model.rows()
-        if not rows or rows[0].why is None:
+        current = self.table.currentIndex()
+        row = rows[current.row()] if current.isValid() and current.row() < len(rows) else (rows or [None])[0]
+        if row is None or row.why is None:
             self.why_detail.show_why(None)
             return
-        current = self.table.currentIndex()
-        row = rows[current.row()] if current.isValid() and current.row() < len(rows) else rows[0]
         self.why_detail.show_why(row.why, self.model.anchor_title, track_title(row.track))
 
     def _set_note(self, text: str) -> None:
