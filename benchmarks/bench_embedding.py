@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     real_tracks.add_arguments(parser)  # --files, --debian: real tracks as further cases
     parser.add_argument("--no-generated", action="store_true", help="skip the generated-audio cases")
     parser.add_argument("--peers", action="store_true", help="also time musly and bliss on the same files")
+    parser.add_argument("--peer-reps", type=int, default=3, help="passes per peer and worker count (median)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu"))
     parser.add_argument("--model", help="model .keras (default: the bundled one)")
     parser.add_argument("--slices", type=int, help="slices per full-length track (default: the manifest's)")
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.peers import time_peers
 
             ours = rows[-1]["tracks_per_s"]
-            for peer in time_peers([str(p) for p in peer_paths]):
+            for peer in time_peers([str(p) for p in peer_paths], reps=args.peer_reps):
                 if "tracks_per_s" in peer:
                     peer["our_ratio"] = round(ours / peer["tracks_per_s"], 2)
                 peer_rows.append({**peer, "case": rows[-1]["case"], "ours_tracks_per_s": ours})

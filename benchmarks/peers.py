@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import statistics
 import time
 from collections.abc import Callable, Sequence
 
@@ -71,20 +72,24 @@ def _version(module: str) -> str:
         return "?"
 
 
-def _timed_pass(fn: Callable[[str], int], paths: Sequence[str], workers: int) -> float:
+def _timed_passes(fn: Callable[[str], int], paths: Sequence[str], workers: int, reps: int) -> list[float]:
     ctx = multiprocessing.get_context("spawn")
+    passes = []
     with ctx.Pool(workers) as pool:
         pool.map(fn, list(paths[:workers]), chunksize=1)  # warm: imports, first call
-        t0 = time.perf_counter()
-        sizes = pool.map(fn, list(paths), chunksize=1)
-        seconds = time.perf_counter() - t0
-    if not all(sizes):
-        raise RuntimeError("a peer returned an empty analysis")
-    return seconds
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            sizes = pool.map(fn, list(paths), chunksize=1)
+            passes.append(time.perf_counter() - t0)
+            if not all(sizes):
+                raise RuntimeError("a peer returned an empty analysis")
+    return passes
 
 
-def time_peers(paths: Sequence[str], names: Sequence[str] = tuple(PEERS), log=print) -> list[dict]:
-    """tracks/s of each installed peer over ``paths`` (one worker and one per core; the faster counts)."""
+def time_peers(paths: Sequence[str], names: Sequence[str] = tuple(PEERS), reps: int = 1,
+               log=print) -> list[dict]:
+    """tracks/s of each installed peer over ``paths``, the median of ``reps`` passes, with one worker and
+    with one per core (the faster counts)."""
     import importlib.util
 
     rows = []
@@ -98,15 +103,16 @@ def time_peers(paths: Sequence[str], names: Sequence[str] = tuple(PEERS), log=pr
         by_workers = {}
         for workers in sorted({1, cores}):
             try:
-                seconds = _timed_pass(fn, paths, workers)
+                passes = _timed_passes(fn, paths, workers, reps)
             except Exception as exc:  # noqa: BLE001 - a peer failing is a result to report, not a crash
                 rows.append({"peer": name, "error": f"{type(exc).__name__}: {exc}"})
                 break
-            by_workers[workers] = round(len(paths) / seconds, 2)
-            log(f"{name}, {workers} worker(s): {by_workers[workers]} tracks/s")
+            by_workers[workers] = round(len(paths) / statistics.median(passes), 2)
+            log(f"{name}, {workers} worker(s): {by_workers[workers]} tracks/s "
+                f"(passes {[round(len(paths) / t, 2) for t in passes]})")
         else:
             best = max(by_workers, key=by_workers.get)
             rows.append({"peer": name, "version": _version(module), "tracks": len(paths),
-                         "tracks_per_s": by_workers[best], "workers": best,
+                         "tracks_per_s": by_workers[best], "workers": best, "reps": reps,
                          "tracks_per_s_by_workers": by_workers})
     return rows
