@@ -7,9 +7,9 @@
 - **bliss** (`bliss-audio`, bindings of bliss-rs): `Song(path)`, which decodes and analyses the whole file
   (its own decoder) as bliss's library scan does.
 
-Each peer runs in worker processes (spawned, so TensorFlow in the parent is not forked), once with one
-worker and once with one per core; the faster is its figure. Pool start-up and the first call are outside
-the timing, as our model load is.
+Each peer runs in worker processes (spawned, so TensorFlow in the parent is not forked), with one worker
+and with one per core; the faster is its figure. Pool start-up and the first call are outside the timing,
+as our model load is. Our passes and the peers' alternate, so a shared machine's drift hits all alike.
 """
 
 from __future__ import annotations
@@ -72,47 +72,61 @@ def _version(module: str) -> str:
         return "?"
 
 
-def _timed_passes(fn: Callable[[str], int], paths: Sequence[str], workers: int, reps: int) -> list[float]:
-    ctx = multiprocessing.get_context("spawn")
-    passes = []
-    with ctx.Pool(workers) as pool:
-        pool.map(fn, list(paths[:workers]), chunksize=1)  # warm: imports, first call
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            sizes = pool.map(fn, list(paths), chunksize=1)
-            passes.append(time.perf_counter() - t0)
-            if not all(sizes):
-                raise RuntimeError("a peer returned an empty analysis")
-    return passes
+def _pass(pool, fn: Callable[[str], int], paths: Sequence[str]) -> float:
+    t0 = time.perf_counter()
+    sizes = pool.map(fn, list(paths), chunksize=1)
+    seconds = time.perf_counter() - t0
+    if not all(sizes):
+        raise RuntimeError("a peer returned an empty analysis")
+    return seconds
 
 
-def time_peers(paths: Sequence[str], names: Sequence[str] = tuple(PEERS), reps: int = 1,
-               log=print) -> list[dict]:
-    """tracks/s of each installed peer over ``paths``, the median of ``reps`` passes, with one worker and
-    with one per core (the faster counts)."""
+def time_side_by_side(paths: Sequence[str], ours: Callable[[], object], names: Sequence[str] = tuple(PEERS),
+                      reps: int = 3, log=print) -> tuple[list[float], list[dict]]:
+    """Our pass (``ours()``) and every installed peer's passes over ``paths``, interleaved ``reps`` times so
+    that drift in a shared machine's speed hits all alike. Each peer runs with one worker and with one per
+    core (pools started and warmed beforehand); its figure is the faster median. Returns our pass seconds
+    and one row per peer."""
     import importlib.util
 
-    rows = []
     cores = os.cpu_count() or 1
+    ctx = multiprocessing.get_context("spawn")
+    pools, rows, errors = {}, [], {}
+    try:
+        for name in names:
+            module, fn = PEERS[name]
+            if importlib.util.find_spec(module) is None:
+                errors[name] = f"{module} is not installed"
+                continue
+            for workers in sorted({1, cores}):
+                pool = pools[(name, workers)] = ctx.Pool(workers)
+                pool.map(fn, list(paths[:workers]), chunksize=1)  # warm: imports, first call
+        ours_s: list[float] = []
+        passes: dict[tuple[str, int], list[float]] = {key: [] for key in pools}
+        for rep in range(reps):
+            t0 = time.perf_counter()
+            ours()
+            ours_s.append(time.perf_counter() - t0)
+            for (name, workers), pool in pools.items():
+                if name in errors:
+                    continue
+                try:
+                    passes[(name, workers)].append(_pass(pool, PEERS[name][1], paths))
+                except Exception as exc:  # noqa: BLE001 - a peer failing is a result to report
+                    errors[name] = f"{type(exc).__name__}: {exc}"
+            log(f"pass {rep + 1}/{reps}: ours {len(paths) / ours_s[-1]:.2f} tracks/s, " + ", ".join(
+                f"{n} x{w} {len(paths) / t[-1]:.2f}" for (n, w), t in passes.items() if t))
+    finally:
+        for pool in pools.values():
+            pool.terminate()
     for name in names:
-        module, fn = PEERS[name]
-        if importlib.util.find_spec(module) is None:
-            rows.append({"peer": name, "error": f"{module} is not installed"})
-            log(f"{name}: not installed ({module})")
+        if name in errors:
+            rows.append({"peer": name, "error": errors[name]})
             continue
-        by_workers = {}
-        for workers in sorted({1, cores}):
-            try:
-                passes = _timed_passes(fn, paths, workers, reps)
-            except Exception as exc:  # noqa: BLE001 - a peer failing is a result to report, not a crash
-                rows.append({"peer": name, "error": f"{type(exc).__name__}: {exc}"})
-                break
-            by_workers[workers] = round(len(paths) / statistics.median(passes), 2)
-            log(f"{name}, {workers} worker(s): {by_workers[workers]} tracks/s "
-                f"(passes {[round(len(paths) / t, 2) for t in passes]})")
-        else:
-            best = max(by_workers, key=by_workers.get)
-            rows.append({"peer": name, "version": _version(module), "tracks": len(paths),
-                         "tracks_per_s": by_workers[best], "workers": best, "reps": reps,
-                         "tracks_per_s_by_workers": by_workers})
-    return rows
+        by_workers = {w: round(len(paths) / statistics.median(t), 2)
+                      for (n, w), t in passes.items() if n == name}
+        best = max(by_workers, key=by_workers.get)
+        rows.append({"peer": name, "version": _version(PEERS[name][0]), "tracks": len(paths),
+                     "tracks_per_s": by_workers[best], "workers": best, "reps": reps,
+                     "tracks_per_s_by_workers": by_workers})
+    return ours_s, rows
