@@ -34,6 +34,7 @@ from fmaplayer.workers.sound_map_worker import SoundMapWorker
 
 GENRE, MOOD = "Genre", "Mood"
 REFRESH_DELAY_MS = 1500      # after the index changes: one map for a burst of committed batches
+_HINT = "Wheel zooms · drag pans · click plays · Shift+drag selects"
 _METHOD_NAMES = {sound_map.TSNE: "t-SNE", sound_map.PCA: "PCA"}
 
 
@@ -72,7 +73,7 @@ class SoundMapDock(QDockWidget):
         top.addWidget(self.status, 1)
         top.addWidget(self.fit_button)
         buttons = QHBoxLayout()
-        self.selection_label = QLabel("Shift+drag to select")
+        self.selection_label = QLabel(_HINT)
         buttons.addWidget(self.selection_label, 1)
         for button in (self.play_button, self.queue_button, self.save_button):
             buttons.addWidget(button)
@@ -85,7 +86,6 @@ class SoundMapDock(QDockWidget):
         layout.addLayout(buttons)
         self.setWidget(body)
         self.view.selectionChanged.connect(self._on_selection)
-        self.view.setToolTip("Wheel: zoom · drag: pan · click: play · Shift+drag: select")
         self._on_selection([])
 
     def show_legend(self) -> None:
@@ -98,7 +98,7 @@ class SoundMapDock(QDockWidget):
     def _on_selection(self, ids: list) -> None:
         for button in (self.play_button, self.queue_button, self.save_button):
             button.setEnabled(bool(ids))
-        self.selection_label.setText(f"{len(ids):,} selected" if ids else "Shift+drag to select")
+        self.selection_label.setText(f"{len(ids):,} selected" if ids else _HINT)
 
 
 class SoundMapIntegration(QObject):
@@ -122,6 +122,7 @@ class SoundMapIntegration(QObject):
         window.add_dock(self.dock)
         if not restored:
             self.dock.hide()                             # opened from View → Sound map
+        self._placed = restored
         toggle = self.dock.toggleViewAction()
         toggle.triggered.connect(lambda checked: self.open() if checked else None)  # tabbed: to the front
         toggle.setShortcut(QKeySequence("Ctrl+Shift+M"))
@@ -148,9 +149,19 @@ class SoundMapIntegration(QObject):
 
     # --- map ----------------------------------------------------------------------------------------
     def open(self) -> None:
-        """Show the dock in front of the docks it shares a tab bar with (the map is computed then)."""
+        """Show the dock in front of the docks it shares a tab bar with (the map is computed then). The
+        first time, it floats over the window at a size a map needs (a side dock is a few hundred pixels
+        wide); docking it is one double-click on its title, and where the user leaves it is restored."""
+        if not self._placed and hasattr(self.window, "geometry"):
+            self._placed = True
+            frame = self.window.geometry()
+            self.dock.setFloating(True)
+            self.dock.resize(int(frame.width() * 0.7), int(frame.height() * 0.75))
+            self.dock.move(frame.center() - self.dock.rect().center())
         self.dock.show()
         self.dock.raise_()
+        if self._stale:   # a tabbed or floating dock does not always send visibilityChanged
+            self._refresh.start(0)
 
     def index_changed(self) -> None:
         self._stale = True

@@ -14,15 +14,17 @@ point under the cursor.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QToolTip
 
 from fmaplayer.ui.text import display_text
 
+log = logging.getLogger(__name__)
 SCENE_SCALE = 500.0       # map coordinates (about -1..1) to scene units
 POINT_PX = 5              # point diameter on screen, whatever the zoom
 HOVER_RADIUS_PX = 8
@@ -66,13 +68,15 @@ def splat(painter: QPainter, points: np.ndarray, colours: np.ndarray, radius_px:
     x = (points[:, 0] * t.m11() + points[:, 1] * t.m21() + t.dx()) * ratio
     y = (points[:, 0] * t.m12() + points[:, 1] * t.m22() + t.dy()) * ratio
     radius = radius_px * ratio
-    pad = int(np.ceil(radius)) + 1
-    inside = (x > -radius) & (x < width + radius) & (y > -radius) & (y < height + radius)
+    reach = int(np.ceil(radius))
+    pad = 2 * reach        # a disc's pixels stay inside the padded buffer for every kept centre
+    xi, yi = np.rint(x).astype(np.int64), np.rint(y).astype(np.int64)
+    inside = (xi >= -reach) & (xi < width + reach) & (yi >= -reach) & (yi < height + reach)
     if not inside.any():
         return
     stride = width + 2 * pad
     buffer = np.zeros((height + 2 * pad) * stride, np.uint32)
-    flat = (np.rint(y[inside]).astype(np.int64) + pad) * stride + np.rint(x[inside]).astype(np.int64) + pad
+    flat = (yi[inside] + pad) * stride + xi[inside] + pad
     shown = colours[inside]
     for dx, dy in _disc_offsets(radius):
         buffer[flat + (dy * stride + dx)] = shown
@@ -106,7 +110,10 @@ class _PointCloud(QGraphicsItem):
         return self._rect
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        splat(painter, self._points, self._colours, POINT_PX / 2)
+        try:   # an exception escaping a Qt paint override takes the process down (shiboken 6.11)
+            splat(painter, self._points, self._colours, POINT_PX / 2)
+        except Exception:  # noqa: BLE001 - a missing frame is better than a crash
+            log.exception("sound map: drawing the points failed")
 
 
 class _Highlights(QGraphicsItem):
@@ -129,6 +136,12 @@ class _Highlights(QGraphicsItem):
         return self._rect.adjusted(-20, -20, 20, 20)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        try:   # as _PointCloud.paint: never let an exception out of a paint override
+            self._paint(painter)
+        except Exception:  # noqa: BLE001
+            log.exception("sound map: drawing the highlights failed")
+
+    def _paint(self, painter: QPainter) -> None:
         selection = self.layers.get("selection")
         if selection is not None and len(selection):
             splat(painter, selection, np.full(len(selection), _argb(QColor(20, 20, 20)), np.uint32),
@@ -357,12 +370,19 @@ class SoundMapView(QGraphicsView):
         if event.buttons() == Qt.MouseButton.NoButton:
             self._hover(event.position().toPoint(), event.globalPosition().toPoint())
 
-    def _hover(self, pos, global_pos) -> None:
+    def viewportEvent(self, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ToolTip:   # the scene has no item tooltips: it would hide ours
+            self._hover(event.pos(), event.globalPos(), force=True)
+            return True
+        return super().viewportEvent(event)
+
+    def _hover(self, pos, global_pos, force: bool = False) -> None:
         track_id = self.track_at(pos)
         text = "" if track_id is None else self.track_text(track_id)
-        if text != self.hover_text:
-            self.hover_text = text
-            self.hovered.emit(-1 if track_id is None else track_id)
+        if text != self.hover_text or force:
+            if text != self.hover_text:
+                self.hover_text = text
+                self.hovered.emit(-1 if track_id is None else track_id)
             if text:
                 QToolTip.showText(global_pos, text, self.viewport())
             else:

@@ -120,6 +120,29 @@ def test_wheel_zooms_in_around_the_cursor(qtbot, view):
     assert view.track_at(view.viewport_position_of(1)) == 1
 
 
+def test_zoomed_pans_past_the_edges_draw_every_frame_without_errors(qtbot, caplog):
+    # many points straddling the viewport's edges once zoomed: the case that once indexed past the image
+    # (an exception in a paint override takes the process down, so a failure here may be a crash)
+    rng = np.random.default_rng(4)
+    smap = sound_map.SoundMap(np.arange(2000), rng.uniform(-1, 1, (2000, 2)).astype(np.float32), "pca")
+    view = SoundMapView()
+    qtbot.addWidget(view)
+    view.resize(830, 400)
+    view.set_map(smap)
+    view.show()
+    qtbot.waitExposed(view)
+    view.zoom_by(1.25 ** 3)
+    for _ in range(30):
+        view.pan_by(-10, -5)
+        view.viewport().grab()
+    corner = view.viewport().rect().bottomRight() - QPoint(1, 1)
+    inside = [i for i in range(2000) if view.viewport().rect().adjusted(3, 3, -3, -3).contains(
+        view.viewport_position_of(i))]
+    assert inside and pixel_at(view, view.viewport_position_of(inside[0])).rgb() == UNLABELLED.rgb()
+    assert pixel_at(view, corner).isValid()
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+
+
 # --- the dock in the real window ----------------------------------------------------------------------
 CLUSTERS = {"a": [1, 0, 0, 0], "b": [0, 1, 0, 0], "c": [0, 0, 1, 0]}
 
