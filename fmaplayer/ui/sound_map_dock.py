@@ -146,8 +146,14 @@ class SoundMapIntegration(QObject):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        if self.is_open():                               # restored open from the last session
+            self._refresh.start()
 
     # --- map ----------------------------------------------------------------------------------------
+    def is_open(self) -> bool:
+        """Shown, floating or as a dock tab (isVisible is False for a tab behind another one)."""
+        return not self.dock.isHidden()
+
     def open(self) -> None:
         """Show the dock in front of the docks it shares a tab bar with (the map is computed then). The
         first time, it floats over the window at a size a map needs (a side dock is a few hundred pixels
@@ -166,7 +172,7 @@ class SoundMapIntegration(QObject):
     def index_changed(self) -> None:
         self._stale = True
         self._moods = None
-        if self.dock.isVisible():
+        if self.is_open():
             self._refresh.start()
 
     def refresh(self) -> int | None:

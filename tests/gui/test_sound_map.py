@@ -176,6 +176,7 @@ def app_env(qtbot, tmp_path):
     qtbot.waitUntil(lambda: recs.controller.index_ready and len(recs.index) == len(names), timeout=10000)
     worker = SoundMapWorker(sound_map.SoundMapCache(tmp_path / "cache"), method=sound_map.PCA)
     integration = sound_map_dock.install(window, store, recs, worker=worker)
+    window.test_parts = (settings, store, embedder, tmp_path)
     yield window, integration, tracks
     integration.shutdown()
     recs.shutdown()
@@ -235,3 +236,28 @@ def test_click_plays_selection_queues_and_saves_and_highlights_follow(qtbot, app
 
     integration.recommendations.controller.show_for([tracks["a0"]])    # the panel's results get rings
     qtbot.waitUntil(lambda: len(view._highlights.layers.get("results", [])) > 0, timeout=5000)
+
+
+def test_a_map_left_open_is_drawn_again_at_the_next_start(qtbot, app_env):
+    from fmaplayer.audio.null_output import NullOutput
+    from fmaplayer.audio.player import Player
+    from fmaplayer.ui.main_window import MainWindow
+
+    window, integration, tracks = app_env
+    integration.open()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    window.save_layout()
+    settings, store, embedder, tmp_path = window.test_parts
+    again = MainWindow(settings, store, Player(output=NullOutput(realtime=True)))
+    qtbot.addWidget(again)
+    again.show()
+    recs = recommendations.install(again, store, settings, embedder_factory=lambda device: embedder)
+    worker = SoundMapWorker(sound_map.SoundMapCache(tmp_path / "cache"), method=sound_map.PCA)
+    restored = sound_map_dock.install(again, store, recs, worker=worker)
+    try:
+        assert not restored.dock.isHidden()
+        qtbot.waitUntil(lambda: restored.view.point_count() == len(tracks), timeout=10000)
+        assert "24 tracks" in restored.dock.status.text()
+    finally:
+        restored.shutdown()
+        recs.shutdown()
