@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -136,12 +136,13 @@ class SoundMapIntegration(QObject):
         self.dock.enqueueSelectionRequested.connect(lambda: window.add_to_queue(self.selected_tracks()))
         self.dock.saveSelectionRequested.connect(self.save_selection)
         self.view.playRequested.connect(self._play_id)
+        # bound slots, not lambdas: the worker emits from its own thread, and only a receiver object
+        # makes the connection queued (a lambda would run there and start the timer in that thread)
         rec_worker = recommendations.worker
         rec_worker.indexModel.connect(self._on_index_model)
-        rec_worker.indexLoaded.connect(lambda *_: self.index_changed())
-        rec_worker.committed.connect(lambda *_: self.index_changed())
-        window.player.trackChanged.connect(
-            lambda track: self.view.set_playing(None if track is None else track.id))
+        rec_worker.indexLoaded.connect(self._on_index_loaded)
+        rec_worker.committed.connect(self._on_committed)
+        window.player.trackChanged.connect(self._on_track_changed)
         recommendations.panel.model.modelReset.connect(self._on_results)
         app = QApplication.instance()
         if app is not None:
@@ -199,9 +200,22 @@ class SoundMapIntegration(QObject):
         if visible and self._stale:
             self._refresh.start(0)
 
+    @Slot(str)
     def _on_index_model(self, model_id: str) -> None:
         self.model_id = model_id
         self.index_changed()
+
+    @Slot(object, object, object)
+    def _on_index_loaded(self, ids, matrix, genres) -> None:
+        self.index_changed()
+
+    @Slot(object)
+    def _on_committed(self, batch) -> None:
+        self.index_changed()
+
+    @Slot(object)
+    def _on_track_changed(self, track) -> None:
+        self.view.set_playing(None if track is None else track.id)
 
     # --- colours ------------------------------------------------------------------------------------
     def apply_colours(self) -> None:

@@ -261,3 +261,17 @@ def test_a_map_left_open_is_drawn_again_at_the_next_start(qtbot, app_env):
     finally:
         restored.shutdown()
         recs.shutdown()
+
+
+def test_tracks_analysed_while_the_map_is_open_join_it(qtbot, app_env, monkeypatch):
+    window, integration, tracks = app_env
+    monkeypatch.setattr(sound_map_dock, "REFRESH_DELAY_MS", 0)
+    integration._refresh.setInterval(0)
+    integration.open()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    settings, store, embedder, tmp_path = window.test_parts
+    # the worker thread commits the new track; the map must follow (queued to the UI thread)
+    new = add_tracks(store, ["late0", "late1"], folder=str(tmp_path / "music"), suffix=".wav")
+    integration.recommendations.worker.refresh()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks) + 2, timeout=10000)
+    assert integration.view.viewport_position_of(new[0].id) is not None
