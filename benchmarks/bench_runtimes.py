@@ -2,13 +2,14 @@
 TensorFlow as the app ran it before (default threads, oneDNN on), with 1 thread, oneDNN off, XLA; LiteRT
 (XNNPACK) and ONNX Runtime with 1 and 2 threads; two batch sizes. Slices/s is the median of --reps passes
 over the same slices; "vs TF" is the ratio to TensorFlow as before; cosine/prob columns compare each
-runtime's outputs with that TensorFlow run's on the same slices.
+runtime's outputs with that TensorFlow run's on the same slices. The configurations' passes are interleaved
+(pass 1 of each, then pass 2 of each, ...), so a busy moment on a shared machine slows them all alike.
 
     python benchmarks/bench_runtimes.py [--slices 128] [--reps 7] [--out bench-results/runtimes.json]
 
 The slices come from generated music-like audio (tones, noise bursts, a beat) through the real feature
-pipeline. Each configuration runs in its own process (TensorFlow's threads and oneDNN are fixed at import),
-one after the other, so they never share the CPU.
+pipeline. Each configuration runs in its own process (TensorFlow's threads and oneDNN are fixed at import);
+only one of them computes at a time.
 """
 
 from __future__ import annotations
@@ -46,18 +47,6 @@ CONFIGS = [
 ]
 
 
-def cpu_flags() -> list[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                have = set(line.split(":", 1)[1].split())
-                wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
-                return [f for f in wanted if f in have]
-    except OSError:
-        pass
-    return []
-
-
 def _slices(n: int, folder: Path) -> np.ndarray:
     """n mel slices of generated music-like audio, through the app's feature pipeline."""
     from benchmarks.bench_embedding import _write_music_like
@@ -91,45 +80,60 @@ def _load(runtime: str, threads: int, xla: bool):
 
 
 def child(spec: dict) -> None:
-    """One configuration: load, warm up, time --reps passes over the slices; writes outputs + times."""
+    """One configuration in its own process: load, warm up, then one timed pass per "run" line on stdin
+    (the parent interleaves the configurations' passes, so a noisy moment hits them all alike)."""
     t0 = time.perf_counter()
     rt = _load(spec["runtime"], spec["threads"], spec["xla"])
     load_s = time.perf_counter() - t0
     x = np.load(spec["slices"])
     b = spec["batch"]
     batches = [x[i : i + b] for i in range(0, len(x), b)]
-
-    def one_pass():
-        return [rt.run(chunk) for chunk in batches]
-
-    outs = one_pass()  # warm-up: graphs traced, arenas allocated
-    passes = []
-    for _ in range(spec["reps"]):
+    outs = [rt.run(chunk) for chunk in batches]  # warm-up: graphs traced, arenas allocated
+    np.savez(spec["result"], emb=np.concatenate([o[0] for o in outs]),
+             genre=np.concatenate([o[1] for o in outs]))
+    print(json.dumps({"name": rt.name, "load_s": load_s, "tensorflow_imported": "tensorflow" in sys.modules}),
+          flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
         t0 = time.perf_counter()
-        one_pass()
-        passes.append(time.perf_counter() - t0)
-    emb = np.concatenate([o[0] for o in outs])
-    genre = np.concatenate([o[1] for o in outs])
-    np.savez(spec["result"], emb=emb, genre=genre, passes=np.asarray(passes), load_s=load_s)
-    print(json.dumps({"name": rt.name, "tensorflow_imported": "tensorflow" in sys.modules}))
+        for chunk in batches:
+            rt.run(chunk)
+        print(time.perf_counter() - t0, flush=True)
 
 
-def _run_config(index: int, cfg, slices_path: Path, tmp: Path, reps: int):
-    label, runtime, threads, batch, env, xla = cfg
-    result = tmp / f"r{index}.npz"
-    spec = {"runtime": runtime, "threads": threads, "batch": batch, "xla": xla, "reps": reps,
-            "slices": str(slices_path), "result": str(result)}
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True)
-    if proc.returncode != 0 or not result.exists():
-        reason = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        return {"label": label, "runtime": runtime, "error": reason}
-    info = json.loads(proc.stdout.strip().splitlines()[-1])
-    data = np.load(result)
-    return {"label": label, "runtime": runtime, "threads": threads, "batch": batch, "env": env, "xla": xla,
-            "impl": info["name"], "tensorflow_imported": info["tensorflow_imported"],
-            "load_s": float(data["load_s"]), "passes_s": data["passes"].tolist(),
-            "_emb": data["emb"], "_genre": data["genre"]}
+class _Child:
+    """A configuration's process; start() returns once it has loaded and warmed up (or failed)."""
+
+    def __init__(self, index: int, cfg, slices_path: Path, tmp: Path):
+        self.label, self.runtime, self.threads, self.batch, self.env, self.xla = cfg
+        self.result = tmp / f"r{index}.npz"
+        spec = {"runtime": self.runtime, "threads": self.threads, "batch": self.batch, "xla": self.xla,
+                "slices": str(slices_path), "result": str(self.result)}
+        self.proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], cwd=ROOT,
+                                     env={**os.environ, **self.env}, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        self.info = json.loads(line) if line.startswith("{") else None
+        self.passes: list[float] = []
+
+    def one_pass(self) -> None:
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        self.passes.append(float(self.proc.stdout.readline()))
+
+    def finish(self) -> dict:
+        row = {"label": self.label, "runtime": self.runtime}
+        if self.info is None:
+            self.proc.kill()
+            reason = (self.proc.communicate()[1].strip().splitlines() or ["failed"])[-1]
+            return {**row, "error": reason}
+        self.proc.communicate("stop\n")
+        data = np.load(self.result)
+        return {**row, "threads": self.threads, "batch": self.batch, "env": self.env, "xla": self.xla,
+                "impl": self.info["name"], "tensorflow_imported": self.info["tensorflow_imported"],
+                "load_s": self.info["load_s"], "passes_s": self.passes,
+                "_emb": data["emb"], "_genre": data["genre"]}
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -150,14 +154,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     wanted = set(args.only.split(",")) if args.only else None
     configs = [c for c in CONFIGS if wanted is None or c[1] in wanted or c is CONFIGS[0]]
-    info = {**machine(), "flags": cpu_flags()}
-    print(f"machine: {info['cpu']}, {info['cores']} cores, flags {' '.join(info['flags']) or '-'}; "
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or '-'}; "
           f"{args.slices} slices, median of {args.reps} passes")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         x = _slices(args.slices, tmp)
         np.save(tmp / "slices.npy", x)
-        rows = [_run_config(i, c, tmp / "slices.npy", tmp, args.reps) for i, c in enumerate(configs)]
+        children = [_Child(i, c, tmp / "slices.npy", tmp) for i, c in enumerate(configs)]  # one at a time
+        for _ in range(args.reps):
+            for c in children:
+                if c.info is not None:
+                    c.one_pass()
+        rows = [c.finish() for c in children]
     base = rows[0]
     print(f"{'configuration':<52} {'slices/s':>9} {'range':>13} {'vs TF':>6} {'load s':>7} "
           f"{'min cos':>8} {'max |dp|':>9} {'TF loaded':>9}")
