@@ -275,3 +275,26 @@ def test_tracks_analysed_while_the_map_is_open_join_it(qtbot, app_env, monkeypat
     integration.recommendations.worker.refresh()
     qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks) + 2, timeout=10000)
     assert integration.view.viewport_position_of(new[0].id) is not None
+
+
+def test_an_empty_library_says_the_map_fills_as_tracks_are_analysed(qtbot, tmp_path):
+    from fmaplayer.audio.null_output import NullOutput
+    from fmaplayer.audio.player import Player
+    from fmaplayer.ui.main_window import MainWindow
+
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    store = make_store(tmp_path / "lib.db")
+    window = MainWindow(settings, store, Player(output=NullOutput(realtime=True)))
+    qtbot.addWidget(window)
+    window.show()
+    recs = recommendations.install(window, store, settings, embedder_factory=lambda device: FakeEmbedder())
+    integration = sound_map_dock.install(window, store, recs, worker=SoundMapWorker(None, sound_map.PCA))
+    try:
+        qtbot.waitUntil(lambda: recs.controller.index_ready, timeout=10000)
+        integration.open()
+        qtbot.waitUntil(lambda: "No analysed tracks yet" in integration.dock.status.text(), timeout=5000)
+        assert integration.view.point_count() == 0
+        assert not integration.dock.play_button.isEnabled()
+    finally:
+        integration.shutdown()
+        recs.shutdown()
