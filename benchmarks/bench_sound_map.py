@@ -7,7 +7,8 @@ subprocess so its peak resident memory (ru_maxrss) is its own; "baseline" is the
 the data made, so the difference is what the projection needs. Quality: the share of each track's 10
 nearest neighbours by (library-centred) cosine that are also among its 10 nearest on the map, over
 2,000 sampled tracks (1.0 = every neighbourhood kept), and sklearn's trustworthiness on a 3,000-point
-sample.
+sample. The app uses t-SNE (openTSNE) with PCA as preview and fallback; UMAP (umap-learn, not a dependency:
+`pip install umap-learn` to compare) is the candidate measured beside it, at 10k by default.
 
     python benchmarks/bench_sound_map.py [--sizes 10000 100000] [--skip-pan] [--out bench-results/...]
 """
@@ -84,6 +85,21 @@ def run_one(method: str, n: int) -> dict:
     rows = sound_map.prepare_vectors(rows, rows.mean(axis=0))   # library-centred, as the app ranks
     result = {"method": method, "n": n}
     started = time.perf_counter()
+    try:
+        coords = _project(method, rows)
+    except ImportError as exc:           # a candidate that is not installed: say so, measure the rest
+        return {**result, "skipped": str(exc)}
+    result["seconds"] = time.perf_counter() - started
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if coords is not None:
+        result["knn10_agreement"] = neighbour_agreement(rows, coords)
+        result["trustworthiness"] = trust(rows, coords)
+    return result
+
+
+def _project(method: str, rows: np.ndarray):
+    from fmaplayer.recommend import sound_map
+
     if method == "baseline":
         coords = None
     elif method == "pca":
@@ -94,12 +110,7 @@ def run_one(method: str, n: int) -> dict:
         coords = sound_map.tsne_coords(rows)
     else:
         raise SystemExit(f"unknown method {method}")
-    result["seconds"] = time.perf_counter() - started
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if coords is not None:
-        result["knn10_agreement"] = neighbour_agreement(rows, coords)
-        result["trustworthiness"] = trust(rows, coords)
-    return result
+    return coords
 
 
 def in_subprocess(method: str, n: int) -> dict:
@@ -189,6 +200,9 @@ def main(argv=None) -> int:
             if method == "umap" and n > args.umap_max:
                 continue
             result = in_subprocess(method, n)
+            if "skipped" in result:
+                print(f"{method:5s} {n:>7,d}  skipped: {result['skipped']}", flush=True)
+                continue
             result["extra_rss_mb"] = result["peak_rss_mb"] - baseline["peak_rss_mb"]
             rows.append(result)
             print(f"{method:5s} {n:>7,d}  {result['seconds']:8.2f} s  peak {result['peak_rss_mb']:7.0f} MB "
