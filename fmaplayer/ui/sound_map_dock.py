@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from fmaplayer.library.paths import user_cache_dir
 from fmaplayer.recommend import sound_map
+from fmaplayer.recommend.explain import Labels
 from fmaplayer.ui.sound_map_view import SoundMapView, default_track_text
 from fmaplayer.workers.sound_map_worker import SoundMapWorker
 
@@ -113,7 +114,8 @@ class SoundMapIntegration(QObject):
                                                parent=self)
         self.dock = SoundMapDock(self._track_text, window)
         self.view = self.dock.view
-        self.model_id = ""
+        # the model whose vectors the index holds (the cache key); indexModel keeps it current
+        self.model_id = getattr(recommendations.worker, "serving_model_id", "") or ""
         self._stale = True
         self._moods: dict[int, str] | None = None
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
@@ -129,6 +131,7 @@ class SoundMapIntegration(QObject):
         toggle.setStatusTip("Every analysed track as a point, placed by how it sounds")
 
         self.worker.mapReady.connect(self._on_map)
+        self.worker.moodsReady.connect(self._on_moods)
         self.worker.failed.connect(lambda _serial, text: self.dock.status.setText(text))
         self.dock.visibilityChanged.connect(self._on_visibility)
         self.dock.colourByChanged.connect(lambda _text: self.apply_colours())
@@ -219,22 +222,25 @@ class SoundMapIntegration(QObject):
 
     # --- colours ------------------------------------------------------------------------------------
     def apply_colours(self) -> None:
-        if self.dock.colour_by.currentText() == MOOD:
-            self.view.set_colour_labels(self._mood_labels())
-        else:
+        if self.dock.colour_by.currentText() != MOOD:
             self.view.set_colour_labels(dict(self.recommendations.genres))
+        elif self._moods is not None:
+            self.view.set_colour_labels(self._moods)
+        else:                             # read off the UI thread; _on_moods repaints
+            self._request_moods()
         self.dock.show_legend()
 
-    def _mood_labels(self) -> dict[int, str]:
-        """Moods of the mapped tracks (one read of their stored probabilities per map)."""
-        if self._moods is None:
-            manifest = getattr(self.recommendations, "_manifest", None) or {}
-            from fmaplayer.recommend.explain import Labels
+    def _request_moods(self) -> None:
+        manifest = getattr(self.recommendations, "_manifest", None) or {}
+        labels = Labels.from_manifest(manifest)
+        self.worker.request_moods(self.store, self.model_id, self.recommendations.index.ids().tolist(),
+                                  labels.moods, labels.mood_threshold)
 
-            labels = Labels.from_manifest(manifest)
-            profiles = self.store.embedding_profiles(self.model_id, self.recommendations.index.ids().tolist())
-            self._moods = sound_map.mood_labels(profiles, labels.moods, labels.mood_threshold)
-        return self._moods
+    @Slot(object)
+    def _on_moods(self, labels) -> None:
+        self._moods = labels
+        if self.dock.colour_by.currentText() == MOOD:
+            self.apply_colours()
 
     # --- tracks -------------------------------------------------------------------------------------
     def _track_text(self, track_id: int) -> str:

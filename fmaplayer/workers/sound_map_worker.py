@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 class SoundMapWorker(QObject):
     mapReady = Signal(int, object, bool)   # serial, SoundMap, final (False: the PCA preview)
     failed = Signal(int, str)              # serial, reason
+    moodsReady = Signal(object)            # {track id: mood words or ""} for the newest mood request
     _computed = Signal(int, object, bool)  # worker thread -> this object's thread (queued)
     _error = Signal(int, str)
+    _moods_read = Signal(int, object)
 
     def __init__(self, cache: sound_map.SoundMapCache | None = None, method: str | None = None,
                  parent: QObject | None = None) -> None:
@@ -40,8 +42,10 @@ class SoundMapWorker(QObject):
         self._lock = threading.Condition()
         self._job: tuple | None = None
         self._thread: threading.Thread | None = None
+        self._mood_serial = 0
         self._computed.connect(self._on_computed)
         self._error.connect(self._on_error)
+        self._moods_read.connect(self._on_moods_read)
 
     @property
     def latest_serial(self) -> int:
@@ -62,6 +66,16 @@ class SoundMapWorker(QObject):
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="fmaplayer-sound-map", daemon=True)
                 self._thread.start()
+        return serial
+
+    def request_moods(self, store, model_id: str, ids, moods: list[str], threshold: float) -> int:
+        """Read the tracks' stored mood probabilities (100k rows: ~0.5 s of SQLite and Python) in a
+        short-lived daemon thread; `moodsReady` answers the newest request only."""
+        self._mood_serial += 1
+        serial = self._mood_serial
+        ids = [int(i) for i in ids]
+        threading.Thread(target=self._read_moods, args=(serial, store, model_id, ids, list(moods), threshold),
+                         name="fmaplayer-sound-map-moods", daemon=True).start()
         return serial
 
     def shutdown(self) -> None:
@@ -106,7 +120,20 @@ class SoundMapWorker(QObject):
             log.warning("sound map failed: %s", exc)
             self._error.emit(serial, f"The sound map could not be computed: {exc}")
 
+    def _read_moods(self, serial: int, store, model_id: str, ids, moods, threshold: float) -> None:
+        try:
+            labels = sound_map.mood_labels(store.embedding_profiles(model_id, ids), moods, threshold)
+        except Exception as exc:  # noqa: BLE001 - a failed read colours the map grey, nothing more
+            log.warning("sound map: mood labels could not be read: %s", exc)
+            labels = {}
+        self._moods_read.emit(serial, labels)
+
     # --- UI thread --------------------------------------------------------------------------------
+    @Slot(int, object)
+    def _on_moods_read(self, serial: int, labels) -> None:
+        if serial == self._mood_serial:
+            self.moodsReady.emit(labels)
+
     @Slot(int, object, bool)
     def _on_computed(self, serial: int, smap, final: bool) -> None:
         if serial == self._serial:

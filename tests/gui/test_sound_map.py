@@ -205,7 +205,9 @@ def test_colour_switch_to_mood_greys_tracks_without_a_confident_mood(qtbot, app_
     window, integration, tracks = app_env
     integration.open()
     qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
-    integration.dock.colour_by.setCurrentText(sound_map_dock.MOOD)
+    with qtbot.waitSignal(integration.worker.moodsReady) as ready:   # read off the UI thread
+        integration.dock.colour_by.setCurrentText(sound_map_dock.MOOD)
+    assert set(ready.args[0]) == {t.id for t in tracks.values()}
     assert [label for label, _, _ in integration.view.legend()] == [""]   # the fake stores no moods
     assert "not confident" in integration.dock.legend.text()
     integration.dock.colour_by.setCurrentText(sound_map_dock.GENRE)
