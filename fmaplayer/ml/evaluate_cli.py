@@ -19,6 +19,9 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", nargs="*", default=[], help="training run folders (best.keras, state.json)")
     parser.add_argument("--model", nargs="*", default=[], help="bundled .keras files (with manifest .json)")
     parser.add_argument("--split", help="split.json (default: the first run's)")
+    parser.add_argument("--part", default="test", choices=("test", "val"),
+                        help="which part of the split to score: `val` to choose between candidates, "
+                             "`test` only for what is reported")
     parser.add_argument("--cache", help="feature cache folder")
     parser.add_argument("--baselines", default="mfcc,musly", help="comma list of mfcc, musly; '' for none")
     parser.add_argument("--timing-tracks", type=int, default=40, help="tracks timed end to end per system")
@@ -35,7 +38,7 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _test_items(data: str, split_path: Path):
+def _test_items(data: str, split_path: Path, part: str = "test"):
     import os
 
     from fmaplayer.ml import datasets
@@ -44,7 +47,7 @@ def _test_items(data: str, split_path: Path):
     base = root if root.is_dir() else root.parent
     split = datasets.read_split(split_path)
     items = datasets.load_dataset(root)
-    return [it for it in items if split.get(os.path.relpath(it.path, base)) == "test"]
+    return [it for it in items if split.get(os.path.relpath(it.path, base)) == part]
 
 
 def _load(source: str):
@@ -153,13 +156,14 @@ def run(name: str, args: argparse.Namespace) -> int:
     out = Path(args.out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     split_path = Path(args.split) if args.split else Path(args.runs[0]) / "split.json"
-    items = _test_items(args.data, split_path)
+    items = _test_items(args.data, split_path, args.part)
     entries = feature_cache.build_cache([it.path for it in items], args.cache)
     items = [it for it in items if it.path in entries]
     mels = feature_cache.load_mels(entries)
-    print(f"{len(items)} test clips ({sum(1 for it in items if it.genre)} with a genre)", flush=True)
+    print(f"{len(items)} {args.part} clips ({sum(1 for it in items if it.genre)} with a genre)", flush=True)
     timing_paths = [it.path for it in items[: args.timing_tracks]]
-    results = {"split": str(split_path), "test_clips": len(items), "models": [], "baselines": {}}
+    results = {"split": str(split_path), "part": args.part, "test_clips": len(items), "models": [],
+               "baselines": {}}
     for source in [*args.runs, *args.model]:
         print(f"evaluating {source}", flush=True)
         results["models"].append(evaluate_model(source, items, mels, timing_paths))
@@ -193,7 +197,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         generalisation.run(args, items, mels, results)
     (out / "report.json").write_text(json.dumps(results, indent=1))
     report_mod.write_report(results, out)
-    if args.update_manifest:
+    if args.update_manifest and args.part == "test":  # a validation run never becomes the model card
         report_mod.update_bundled_manifest(results, out)
     print(f"wrote {out / 'REPORT.md'}", flush=True)
     return 0
