@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 # Fastest first on the CPU (benchmarks/bench_runtimes.py; README "Benchmarks").
 CPU_ORDER = ("litert", "onnxruntime", "tensorflow")
 RUNTIME_ENV = "FMAPLAYER_RUNTIME"  # force one runtime by name (debugging, benchmarks)
+THREADS_ENV = "FMAPLAYER_RUNTIME_THREADS"  # the light runtimes' thread count
 OUTPUT_NAMES = ("embedding", "genre", "mood")  # the exported graphs' output names
+INPUT_SHAPE = (128, 128, 1)  # one slice: mel bands x frames x 1
 
 
 class RuntimeUnavailable(Exception):
@@ -50,7 +52,12 @@ class Runtime(Protocol):
 
 
 def default_threads() -> int:
-    return max(1, os.cpu_count() or 1)
+    """The light runtimes' threads: every core (decoding and the forward pass take turns), or
+    $FMAPLAYER_RUNTIME_THREADS."""
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1))
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
 
 
 # -- exported files ----------------------------------------------------------------------------------
@@ -78,7 +85,16 @@ def _check_outputs(names, has_mood: bool, what: str) -> None:
 
 
 class LiteRTRuntime:
-    """LiteRT with XNNPACK; one interpreter per batch shape, so alternating sizes never re-plan."""
+    """LiteRT with XNNPACK; one interpreter per batch shape, so alternating sizes never re-plan.
+
+    Allocating an interpreter's tensors holds the GIL for a time that grows with the batch (8: 34 ms,
+    32: 73 ms, 64: 137 ms on 2 cores), which stalls the UI thread. So the shapes the Embedder uses are
+    allocated here, while the model loads, and batches above MAX_BATCH run as several invokes of
+    MAX_BATCH (batch 32 is as fast as 64 here: benchmarks/bench_runtimes.py).
+    """
+
+    MAX_BATCH = 32
+    PREPARED = (8, 16, 32)
 
     def __init__(self, model_path: Path, manifest: dict, threads: int | None = None):
         try:
@@ -89,28 +105,42 @@ class LiteRTRuntime:
         self._threads = threads or default_threads()
         self._has_mood = bool(manifest["moods"])
         self._make = lambda: Interpreter(model_content=self._content, num_threads=self._threads)
-        self._runners: dict[int, object] = {}
         try:
-            runner = self._runner(1)
+            signature = self._make().get_signature_runner()
         except (ValueError, RuntimeError) as exc:  # a flatbuffer the interpreter rejects
             raise RuntimeUnavailable(f"LiteRT cannot load the model: {exc}") from exc
-        details = runner.get_input_details()
-        if len(details) != 1:
+        inputs, outputs = signature.get_input_details(), signature.get_output_details()
+        if len(inputs) != 1:
             raise RuntimeUnavailable("the LiteRT model must have one input")
-        self._input = next(iter(details))
-        _check_outputs(runner.get_output_details(), self._has_mood, "the LiteRT model")
+        _check_outputs(outputs, self._has_mood, "the LiteRT model")
+        self._input = next(iter(inputs.values()))["index"]
+        names = OUTPUT_NAMES[: 3 if self._has_mood else 2]
+        self._outputs = [outputs[name]["index"] for name in names]
+        self._interpreters: dict[int, object] = {}
+        for size in self.PREPARED:
+            self._interpreter(size)
         self.name = f"LiteRT (XNNPACK, {self._threads} thread{'s' if self._threads > 1 else ''})"
         self.device = "CPU"
 
-    def _runner(self, size: int):
-        runner = self._runners.get(size)
-        if runner is None:
-            runner = self._runners[size] = self._make().get_signature_runner()
-        return runner
+    def _interpreter(self, size: int):
+        interpreter = self._interpreters.get(size)
+        if interpreter is None:
+            interpreter = self._make()
+            interpreter.resize_tensor_input(self._input, [size, *INPUT_SHAPE])
+            interpreter.allocate_tensors()
+            self._interpreters[size] = interpreter
+        return interpreter
+
+    def _invoke(self, batch: np.ndarray) -> list[np.ndarray]:
+        interpreter = self._interpreter(len(batch))
+        interpreter.set_tensor(self._input, np.ascontiguousarray(batch, np.float32))
+        interpreter.invoke()
+        return [interpreter.get_tensor(index) for index in self._outputs]
 
     def run(self, batch: np.ndarray) -> Outputs:
-        out = self._runner(len(batch))(**{self._input: np.ascontiguousarray(batch, np.float32)})
-        return out["embedding"], out["genre"], out["mood"] if self._has_mood else None
+        parts = [self._invoke(batch[i : i + self.MAX_BATCH]) for i in range(0, len(batch), self.MAX_BATCH)]
+        out = [np.concatenate(column) if len(parts) > 1 else column[0] for column in zip(*parts, strict=True)]
+        return out[0], out[1], out[2] if self._has_mood else None
 
 
 class OnnxRuntime:
