@@ -88,13 +88,14 @@ class LiteRTRuntime:
     """LiteRT with XNNPACK; one interpreter per batch shape, so alternating sizes never re-plan.
 
     Allocating an interpreter's tensors holds the GIL for a time that grows with the batch (8: 34 ms,
-    32: 73 ms, 64: 137 ms on 2 cores), which stalls the UI thread. So the shapes the Embedder uses are
-    allocated here, while the model loads, and batches above MAX_BATCH run as several invokes of
-    MAX_BATCH (batch 32 is as fast as 64 here: benchmarks/bench_runtimes.py).
+    16: 40 ms, 32: 73 ms, 64: 137 ms on 2 cores), which stalls the UI thread, and each shape's arena
+    costs memory (about 4 MB a slice). So the two shapes used are allocated here, while the model loads,
+    and larger batches run as several invokes of MAX_BATCH (batch 16 is as fast as 64 here:
+    benchmarks/bench_runtimes.py).
     """
 
-    MAX_BATCH = 32
-    PREPARED = (8, 16, 32)
+    MAX_BATCH = 16
+    PREPARED = (8, 16)
 
     def __init__(self, model_path: Path, manifest: dict, threads: int | None = None):
         try:
