@@ -107,10 +107,12 @@ class LiteRTRuntime:
         self._has_mood = bool(manifest["moods"])
         self._make = lambda: Interpreter(model_content=self._content, num_threads=self._threads)
         try:
-            signature = self._make().get_signature_runner()
+            probe = self._make()  # creating one packs the weights for XNNPACK (GIL held): reuse it below
+            signature = probe.get_signature_runner()
         except (ValueError, RuntimeError) as exc:  # a flatbuffer the interpreter rejects
             raise RuntimeUnavailable(f"LiteRT cannot load the model: {exc}") from exc
         inputs, outputs = signature.get_input_details(), signature.get_output_details()
+        del signature  # it holds views of the probe's tensors, which would forbid resizing it
         if len(inputs) != 1:
             raise RuntimeUnavailable("the LiteRT model must have one input")
         _check_outputs(outputs, self._has_mood, "the LiteRT model")
@@ -119,14 +121,14 @@ class LiteRTRuntime:
         self._outputs = [outputs[name]["index"] for name in names]
         self._interpreters: dict[int, object] = {}
         for size in self.PREPARED:
-            self._interpreter(size)
+            self._interpreter(size, probe if size == self.PREPARED[0] else None)
         self.name = f"LiteRT (XNNPACK, {self._threads} thread{'s' if self._threads > 1 else ''})"
         self.device = "CPU"
 
-    def _interpreter(self, size: int):
+    def _interpreter(self, size: int, fresh=None):
         interpreter = self._interpreters.get(size)
         if interpreter is None:
-            interpreter = self._make()
+            interpreter = fresh or self._make()
             interpreter.resize_tensor_input(self._input, [size, *INPUT_SHAPE])
             interpreter.allocate_tensors()
             self._interpreters[size] = interpreter
