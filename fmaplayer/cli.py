@@ -25,6 +25,9 @@ SUBCOMMANDS = {
 }
 
 
+TRAINING_COMMANDS = ("train", "distill", "evaluate")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmaplayer", description="Music player with content-based recommendations")
@@ -73,7 +76,16 @@ def main(argv: list[str] | None = None, route_logs: bool | None = None) -> int:
     if args.command is None:
         args = parser.parse_args([*argv, "gui"])
     module = importlib.import_module(SUBCOMMANDS[command][0])
-    return int(module.run(command, args) or 0)
+    try:
+        return int(module.run(command, args) or 0)
+    except ModuleNotFoundError as exc:
+        if command not in TRAINING_COMMANDS or exc.name is None:
+            raise
+        # the app's own install has no TensorFlow/librosa: training tools need the `train` extra
+        print(f"fmaplayer {command}: needs the `{exc.name.split('.')[0]}` package, which the app's install "
+              "does not include; install the training tools with: pip install -e \".[train]\"",
+              file=sys.stderr)
+        return 2
 
 
 def gui_main() -> int:

@@ -45,6 +45,9 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
                              "the genre term over-fits the few labelled clips)")
     parser.add_argument("--models", help="`export`: output folder (default: the repository's models/)")
     parser.add_argument("--checkpoint", default="best.keras", help="`export`: which checkpoint of --out")
+    parser.add_argument("--model-version", default=MODEL_VERSION, help="`export`: the manifest's version")
+    parser.add_argument("--runtimes", action=argparse.BooleanOptionalAction, default=True,
+                        help="`export`: also write the LiteRT/ONNX files the app runs on the CPU")
 
 
 def sources(data: str, extra: str | None):
@@ -202,7 +205,7 @@ def _export(args) -> int:
     best = next((h for h in state["history"] if h["epoch"] == state.get("best_epoch")), {})
     manifest = {
         **old,
-        "version": MODEL_VERSION,
+        "version": args.model_version,
         "parameters": model.count_params(),
         "sha256": manifest_mod.sha256_of(target),
         "keras_version": keras.__version__,
@@ -235,6 +238,11 @@ def _export(args) -> int:
     }
     manifest_mod.write_manifest(manifest_mod.manifest_path_for(target), manifest)
     print(f"wrote {target}; genre threshold {threshold} (validation: {shown})")
+    if args.runtimes:  # the .tflite/.onnx must come from these weights, or the app falls back to TensorFlow
+        from fmaplayer.ml import export
+
+        for name, entry in export.export_runtimes(target).items():
+            print(f"{name}: wrote {entry['file']} (min cosine with Keras {entry['export_check_min_cosine']})")
     return 0
 
 
