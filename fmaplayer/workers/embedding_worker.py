@@ -1,11 +1,12 @@
 """Background embedding in its own QThread: the Qt face of `EmbeddingRunner`.
 
-The embedder factory is called inside the worker thread, so TensorFlow is imported and the model
-loaded there, after the window is up; tests inject a factory returning a fake embedder. All
-batching and committing is done by `fmaplayer.recommend.embedding_runner.EmbeddingRunner`, the same
-class the CLI uses. Control calls (pause/resume/cancel/request_priority/refresh) are made directly
-from the UI thread: the worker thread sits in the runner's loop rather than in an event loop, and the
-runner's methods are thread-safe. Results come back to the UI thread as queued signals.
+The embedder factory is called inside the worker thread, so the inference runtime (ml/runtime.py:
+LiteRT on the CPU, TensorFlow on a CUDA GPU) is imported and the model loaded there, after the
+window is up; tests inject a factory returning a fake embedder. All batching and committing is done
+by `fmaplayer.recommend.embedding_runner.EmbeddingRunner`, the same class the CLI uses. Control calls
+(pause/resume/cancel/request_priority/refresh) are made directly from the UI thread: the worker thread
+sits in the runner's loop rather than in an event loop, and the runner's methods are thread-safe.
+Results come back to the UI thread as queued signals.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def bundled_model_id() -> str | None:
 
 
 def default_embedder_factory(device: str):
-    """The bundled model; imports TensorFlow, so only call it in the worker thread or the CLI."""
+    """The bundled model; imports its runtime (seconds for TensorFlow), so only call it in the worker thread
+    or the CLI."""
     from fmaplayer.ml.embedder import Embedder
 
     return Embedder(device=device)
@@ -63,7 +65,7 @@ class EmbeddingWorker(QObject):
         self._batch_size = batch_size
         self._stay_alive = stay_alive
         self._load_index = load_index
-        # with a hint (the manifest's id), stored embeddings load before TensorFlow does, so "Get
+        # with a hint (the manifest's id), stored embeddings load before the model does, so "Get
         # relevant songs" works seconds earlier for tracks analysed in an earlier session
         self._model_id_hint = model_id_hint
         self._lock = threading.Lock()
@@ -189,7 +191,7 @@ class EmbeddingWorker(QObject):
 
 
 def _lower_thread_priority() -> None:
-    """Nice this thread (Linux: per thread) before TensorFlow starts its pools, which inherit it, so
+    """Nice this thread (Linux: per thread) before the runtime starts its thread pools, which inherit it, so
     analysis yields the CPU to the UI and audio threads on small machines. Best effort."""
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
