@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# the ones that run on generated data; those that need real tracks (bench_decode, bench_tempo,
+# bench_latency, bench_sonic_path, bench_embedding --debian/--peers) take their sources as options
 SCRIPTS = ["bench_scan.py", "bench_ui.py", "bench_index.py", "bench_embedding.py", "bench_scan_embed.py",
-           "bench_playback.py"]
+           "bench_playback.py", "bench_runtimes.py", "bench_sound_map.py"]
 
 
 def main() -> int:
