@@ -123,8 +123,12 @@ class SoundMapIntegration(QObject):
         restored = window.restoreDockWidget(self.dock)   # where (and whether shown) it was last time
         window.add_dock(self.dock)
         if not restored:
+            # Floating before it is first shown: the View menu's toggle shows it before open() runs, and
+            # shown as a tab it would widen the side docks to its own size, for good.
+            self.dock.setFloating(True)
             self.dock.hide()                             # opened from View → Sound map
-        self._placed = restored
+        # a closed floating map is placed afresh (never shown, its saved size is a default sliver)
+        self._placed = restored and not (self.dock.isFloating() and self.dock.isHidden())
         toggle = self.dock.toggleViewAction()
         toggle.triggered.connect(lambda checked: self.open() if checked else None)  # tabbed: to the front
         toggle.setShortcut(QKeySequence("Ctrl+Shift+M"))

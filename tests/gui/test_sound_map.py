@@ -300,3 +300,39 @@ def test_an_empty_library_says_the_map_fills_as_tracks_are_analysed(qtbot, tmp_p
     finally:
         integration.shutdown()
         recs.shutdown()
+
+
+def test_the_view_menu_floats_the_map_without_widening_the_side_docks(qtbot, app_env):
+    window, integration, tracks = app_env
+    side = window.queue_view.width()
+    integration.dock.toggleViewAction().trigger()
+    assert integration.dock.isFloating()
+    assert integration.dock.width() >= window.width() // 2     # a map's size, not a side dock's
+    integration.dock.close()
+    assert window.queue_view.width() == side                    # the library keeps its width
+
+
+def test_a_map_never_opened_opens_at_a_maps_size_at_the_next_start(qtbot, app_env):
+    from fmaplayer.audio.null_output import NullOutput
+    from fmaplayer.audio.player import Player
+    from fmaplayer.ui.main_window import MainWindow
+
+    window, integration, tracks = app_env
+    window.save_layout()
+    settings, store, embedder, tmp_path = window.test_parts
+    again = MainWindow(settings, store, Player(output=NullOutput(realtime=True)))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    recs = recommendations.install(again, store, settings, embedder_factory=lambda device: embedder)
+    worker = SoundMapWorker(sound_map.SoundMapCache(tmp_path / "cache"), method=sound_map.PCA)
+    restored = sound_map_dock.install(again, store, recs, worker=worker)
+    try:
+        side = again.queue_view.width()
+        restored.dock.toggleViewAction().trigger()
+        assert restored.dock.isFloating()
+        assert restored.dock.width() >= again.width() // 2 and restored.dock.height() >= again.height() // 2
+        assert again.queue_view.width() == side
+    finally:
+        restored.shutdown()
+        recs.shutdown()
