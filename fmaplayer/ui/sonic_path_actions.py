@@ -136,6 +136,10 @@ class SonicPathController(QObject):
         if not tracks:
             return
         start = tracks[0]
+        if getattr(start, "error", None):   # never analysed: "wait for the analysis" would be wrong
+            self._say(start, f"“{_title(start)}” could not be read ({start.error}), so it has no place "
+                             "on a path.")
+            return
         if int(start.id) not in self.index:
             self._say(start, f"“{_title(start)}” has not been analysed yet, so it has no place on a path. "
                              "Wait for the analysis (status bar) and try again.")

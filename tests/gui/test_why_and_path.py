@@ -3,6 +3,8 @@ real MainWindow, a real store with stored probabilities and tempos, and the bund
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -151,4 +153,14 @@ def test_an_unanalysed_start_gets_a_clear_message(qtbot, env):
     assert integration.sonic_path.dialog is None
     panel = integration.panel
     assert panel.isVisible() and "has not been analysed yet" in panel.subheader.text()
+    assert window.player.queue.items() == []
+
+
+def test_an_unreadable_start_says_so_instead_of_asking_to_wait(qtbot, env):
+    window, integration, tracks = env
+    unreadable = dataclasses.replace(tracks["late"], error="empty file (0 bytes)")
+    integration.sonic_path.start_from([unreadable])
+    assert integration.sonic_path.dialog is None
+    text = integration.panel.subheader.text()
+    assert "could not be read (empty file (0 bytes))" in text and "Wait" not in text
     assert window.player.queue.items() == []
