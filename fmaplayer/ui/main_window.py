@@ -467,7 +467,8 @@ class MainWindow(QMainWindow):
             ("Library", [self.focus_filter_action, self.add_folder_action, self.rescan_action,
                          *self.playlists.actions(),
                          *[a for a in self._extension_actions if not a.shortcut().isEmpty()]]),
-            ("Window", [self.settings_action, self.shortcuts_action, self.quit_action]),
+            ("Window", [self.settings_action, self.shortcuts_action, self.quit_action,
+                        *[d.toggleViewAction() for d in self.findChildren(QDockWidget)]]),  # Sound map
         ]
         dialog = ShortcutsDialog(sections, [("Queue", "Remove from queue", "Delete")], self)
         dialog.open()

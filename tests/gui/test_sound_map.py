@@ -336,3 +336,11 @@ def test_a_map_never_opened_opens_at_a_maps_size_at_the_next_start(qtbot, app_en
     finally:
         restored.shutdown()
         recs.shutdown()
+
+
+def test_the_keyboard_shortcuts_dialog_lists_the_sound_maps_shortcut(qtbot, app_env):
+    window, integration, tracks = app_env
+    dialog = window.open_shortcuts()
+    qtbot.waitExposed(dialog)
+    assert dict(dialog.rows())["Sound map"] == "Ctrl+Shift+M"
+    dialog.close()
