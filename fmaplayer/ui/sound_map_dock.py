@@ -150,6 +150,7 @@ class SoundMapIntegration(QObject):
         rec_worker.indexLoaded.connect(self._on_index_loaded)
         rec_worker.committed.connect(self._on_committed)
         window.player.trackChanged.connect(self._on_track_changed)
+        self._on_track_changed(window.player.current_track())   # the session is restored before this
         recommendations.panel.model.modelReset.connect(self._on_results)
         app = QApplication.instance()
         if app is not None:

@@ -312,13 +312,12 @@ def test_the_view_menu_floats_the_map_without_widening_the_side_docks(qtbot, app
     assert window.queue_view.width() == side                    # the library keeps its width
 
 
-def test_a_map_never_opened_opens_at_a_maps_size_at_the_next_start(qtbot, app_env):
+def _next_start(qtbot, window):
+    """The app started again on the same settings and library: (window, recommendations, map)."""
     from fmaplayer.audio.null_output import NullOutput
     from fmaplayer.audio.player import Player
     from fmaplayer.ui.main_window import MainWindow
 
-    window, integration, tracks = app_env
-    window.save_layout()
     settings, store, embedder, tmp_path = window.test_parts
     again = MainWindow(settings, store, Player(output=NullOutput(realtime=True)))
     qtbot.addWidget(again)
@@ -326,7 +325,13 @@ def test_a_map_never_opened_opens_at_a_maps_size_at_the_next_start(qtbot, app_en
     qtbot.waitExposed(again)
     recs = recommendations.install(again, store, settings, embedder_factory=lambda device: embedder)
     worker = SoundMapWorker(sound_map.SoundMapCache(tmp_path / "cache"), method=sound_map.PCA)
-    restored = sound_map_dock.install(again, store, recs, worker=worker)
+    return again, recs, sound_map_dock.install(again, store, recs, worker=worker)
+
+
+def test_a_map_never_opened_opens_at_a_maps_size_at_the_next_start(qtbot, app_env):
+    window, integration, tracks = app_env
+    window.save_layout()
+    again, recs, restored = _next_start(qtbot, window)
     try:
         side = again.queue_view.width()
         restored.dock.toggleViewAction().trigger()
@@ -344,3 +349,20 @@ def test_the_keyboard_shortcuts_dialog_lists_the_sound_maps_shortcut(qtbot, app_
     qtbot.waitExposed(dialog)
     assert dict(dialog.rows())["Sound map"] == "Ctrl+Shift+M"
     dialog.close()
+
+
+def test_the_track_restored_from_the_last_session_is_ringed_as_playing(qtbot, app_env):
+    window, integration, tracks = app_env
+    with qtbot.waitSignal(window.player.trackChanged, timeout=5000):
+        window.play_now([tracks["b2"]])
+    window.session_keeper.save()
+    again, recs, restored = _next_start(qtbot, window)   # the window restored b2 before the map existed
+    try:
+        assert again.player.current_track().id == tracks["b2"].id
+        restored.open()
+        qtbot.waitUntil(lambda: restored.view.point_count() == len(tracks), timeout=10000)
+        assert len(restored.view._highlights.layers["playing"]) == 1
+    finally:
+        restored.shutdown()
+        recs.shutdown()
+        again.player.stop()
