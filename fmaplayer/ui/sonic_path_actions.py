@@ -194,8 +194,8 @@ class SonicPathController(QObject):
     def _candidates(self) -> list:
         """The library's tracks as the window lists them (sorted as the user left the table)."""
         model = getattr(self.window, "track_table_model", None)
-        if model is not None and hasattr(model, "all_tracks"):
-            return list(model.all_tracks())
+        if model is not None and hasattr(model, "sorted_tracks"):
+            return model.sorted_tracks()
         return self._tracks_by_ids([int(i) for i in self.index.ids()])
 
     def _say(self, start, text: str) -> None:

@@ -151,6 +151,10 @@ class TrackTableModel(QAbstractTableModel):
     def all_tracks(self) -> list[Any]:
         return list(self._tracks)
 
+    def sorted_tracks(self) -> list[Any]:
+        """Every track in the table's sort order, the filter ignored."""
+        return [self._tracks[i] for i in self._order]
+
     def total_count(self) -> int:
         return len(self._tracks)
 

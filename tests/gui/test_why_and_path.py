@@ -14,6 +14,7 @@ from fmaplayer.recommend.explain import MOOD_WORDS
 from fmaplayer.settings import Settings
 from fmaplayer.ui.recommendations import ACTION_TEXT, bundled_manifest, bundled_model_id_of, install
 from fmaplayer.ui.sonic_path_actions import ACTION_TEXT as PATH_TEXT
+from fmaplayer.ui.track_table_model import Column
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
 
@@ -134,6 +135,17 @@ def test_path_from_here_picks_the_target_by_search_and_plays_the_path(qtbot, env
     assert panel.isVisible() and panel.header.text() == "Path: anchor → target"
     assert [r.track.title for r in panel.model.rows()] == queued
     assert player.current_track().title == "anchor"
+
+
+def test_the_picker_lists_the_targets_in_the_librarys_sort_order(qtbot, env):
+    window, integration, tracks = env
+    window.track_table_model.sort(Column.TITLE, Qt.SortOrder.DescendingOrder)
+    _trigger(window, [tracks["anchor"]], PATH_TEXT)
+    dialog = integration.sonic_path.dialog
+    qtbot.waitUntil(lambda: dialog.isVisible())
+    listed = [dialog.list.item(i).data(Qt.ItemDataRole.UserRole).title for i in range(dialog.list.count())]
+    assert listed == sorted(listed, reverse=True) and len(listed) == 12
+    dialog.reject()
 
 
 def test_escape_cancels_the_picker_and_changes_nothing(qtbot, env):
