@@ -6,6 +6,7 @@ runtime's outputs with that TensorFlow run's on the same slices. The configurati
 (pass 1 of each, then pass 2 of each, ...), so a busy moment on a shared machine slows them all alike.
 
     python benchmarks/bench_runtimes.py [--slices 128] [--reps 7] [--out bench-results/runtimes.json]
+        [--tflite LABEL=FILE ...]   # other .tflite exports of the bundled model, on LiteRT with 2 threads
 
 The slices come from generated music-like audio (tones, noise bursts, a beat) through the real feature
 pipeline. Each configuration runs in its own process (TensorFlow's threads and oneDNN are fixed at import);
@@ -32,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from benchmarks._report import machine, write_json  # noqa: E402
 
 BATCH = 64  # the Embedder's largest padded batch: a chunk of 16 tracks x 10 slices runs as 64, 64, 32
-# (label, runtime, threads, batch, environment for the child process, XLA)
+# (label, runtime, threads, batch, environment for the child process, XLA[, .tflite file])
 CONFIGS = [
     ("TensorFlow (as before: default threads, oneDNN on)", "tensorflow", 0, BATCH, {}, False),
     ("TensorFlow, batch 16", "tensorflow", 0, 16, {}, False),
@@ -60,12 +61,16 @@ def _slices(n: int, folder: Path) -> np.ndarray:
     return np.concatenate(out)[:n].astype(np.float32)
 
 
-def _load(runtime: str, threads: int, xla: bool):
+def _load(runtime: str, threads: int, xla: bool, tflite: str | None = None):
     from fmaplayer.ml import manifest
     from fmaplayer.ml import runtime as runtime_mod
 
     model = manifest.bundled_model_path()
     m = manifest.load_manifest(model)
+    if tflite:  # another export of the same .keras: listed as if the manifest named it
+        entry = {"file": str(Path(tflite).resolve()), "sha256": manifest.sha256_of(Path(tflite)),
+                 "source_sha256": m["sha256"]}
+        m = {**m, "runtimes": {**(m.get("runtimes") or {}), "litert": entry}}
     if runtime == "tensorflow":
         import tensorflow as tf
 
@@ -83,7 +88,7 @@ def child(spec: dict) -> None:
     """One configuration in its own process: load, warm up, then one timed pass per "run" line on stdin
     (the parent interleaves the configurations' passes, so a noisy moment hits them all alike)."""
     t0 = time.perf_counter()
-    rt = _load(spec["runtime"], spec["threads"], spec["xla"])
+    rt = _load(spec["runtime"], spec["threads"], spec["xla"], spec.get("tflite"))
     load_s = time.perf_counter() - t0
     x = np.load(spec["slices"])
     b = spec["batch"]
@@ -106,10 +111,10 @@ class _Child:
     """A configuration's process; start() returns once it has loaded and warmed up (or failed)."""
 
     def __init__(self, index: int, cfg, slices_path: Path, tmp: Path):
-        self.label, self.runtime, self.threads, self.batch, self.env, self.xla = cfg
+        self.label, self.runtime, self.threads, self.batch, self.env, self.xla, *tflite = cfg
         self.result = tmp / f"r{index}.npz"
         spec = {"runtime": self.runtime, "threads": self.threads, "batch": self.batch, "xla": self.xla,
-                "slices": str(slices_path), "result": str(self.result)}
+                "slices": str(slices_path), "result": str(self.result), "tflite": (tflite or [None])[0]}
         self.proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], cwd=ROOT,
                                      env={**os.environ, **self.env}, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -147,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--only", help="comma-separated runtimes to run (tensorflow,litert,onnxruntime)")
     parser.add_argument("--out", default="bench-results/runtimes.json")
+    parser.add_argument("--tflite", action="append", default=[], metavar="LABEL=FILE",
+                        help="also time this .tflite export of the bundled model (LiteRT, 2 threads, "
+                             "batch 16)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -154,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     wanted = set(args.only.split(",")) if args.only else None
     configs = [c for c in CONFIGS if wanted is None or c[1] in wanted or c is CONFIGS[0]]
+    for item in args.tflite:
+        label, sep, path = item.partition("=")
+        label, path = (label, path) if sep else (item, item)
+        configs.append((f"LiteRT XNNPACK, 2 threads, batch 16: {label}", "litert", 2, 16, {}, False, path))
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or '-'}; "
           f"{args.slices} slices, median of {args.reps} passes")

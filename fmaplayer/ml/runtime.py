@@ -3,7 +3,8 @@
 A runtime takes a batch of mel slices (n, 128, 128, 1) float32 in dB and returns the embedding
 (n, dim), the genre probabilities (n, n_genres) and the mood probabilities (n, n_moods) or None.
 
-- `litert`: LiteRT (ai-edge-litert) with its default XNNPACK delegate, on models/<name>.tflite.
+- `litert`: LiteRT (ai-edge-litert) with its default XNNPACK delegate, on models/<name>.tflite (int8
+  dynamic-range where that passes the export's parity check: XNNPACK's int8 kernels, faster here).
 - `onnxruntime`: ONNX Runtime's CPU provider, on models/<name>.onnx.
 - `tensorflow`: Keras on TensorFlow with the .keras file itself: the fallback, and the choice when a
   CUDA GPU is present (the exported files are CPU-only paths here).
@@ -122,7 +123,8 @@ class LiteRTRuntime:
         self._interpreters: dict[int, object] = {}
         for size in self.PREPARED:
             self._interpreter(size, probe if size == self.PREPARED[0] else None)
-        self.name = f"LiteRT (XNNPACK, {self._threads} thread{'s' if self._threads > 1 else ''})"
+        variant = manifest["runtimes"]["litert"].get("variant", "float32")
+        self.name = f"LiteRT (XNNPACK, {self._threads} thread{'s' if self._threads > 1 else ''}, {variant})"
         self.device = "CPU"
 
     def _interpreter(self, size: int, fresh=None):

@@ -27,6 +27,9 @@ RUNTIMES = ("tensorflow", "litert", "onnxruntime")
 SHARED_AUDIO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q" / "audio"
 MIN_COSINE = 0.999
 PROB_ATOL = 2e-3
+# The int8 dynamic-range LiteRT export: its largest genre-probability difference on 995 real slices was
+# 0.015 (README "Runtimes"); the embedding's cosine rule is the same as for the float exports.
+QUANTISED_PROB_ATOL = 0.03
 
 
 def _rhythm(seconds: float, bpm: float, seed: int) -> np.ndarray:
@@ -86,6 +89,7 @@ def _padded(x, size):
 
 
 def _assert_parity(rt, reference, tracks):
+    atol = QUANTISED_PROB_ATOL if "int8" in rt.name else PROB_ATOL
     for track in tracks:
         x = _padded(track, 16)
         emb, genre, mood = rt.run(x)
@@ -94,8 +98,9 @@ def _assert_parity(rt, reference, tracks):
         live = np.linalg.norm(ref_emb[:n], axis=1) > 1e-6   # an all-zero ReLU row has no direction
         assert _cosines(emb[:n][live], ref_emb[:n][live]).min() >= MIN_COSINE
         assert float(_track_vector(emb[:n]) @ _track_vector(ref_emb[:n])) >= MIN_COSINE
-        np.testing.assert_allclose(genre[:n], ref_genre[:n], atol=PROB_ATOL)
-        np.testing.assert_allclose(mood[:n], ref_mood[:n], atol=PROB_ATOL)
+        np.testing.assert_allclose(genre[:n], ref_genre[:n], atol=atol)
+        np.testing.assert_allclose(mood[:n], ref_mood[:n], atol=atol)
+        assert genre[:n].mean(axis=0).argmax() == ref_genre[:n].mean(axis=0).argmax()  # the track's genre
 
 
 # -- the contract every runtime meets ------------------------------------------------------------------

@@ -59,4 +59,26 @@ def test_export_writes_a_checked_tflite_that_the_runtime_loads(keras_seeded, tmp
     x = np.random.default_rng(2).uniform(-80, 20, (8, 128, 128, 1)).astype(np.float32)
     emb, genre, mood = rt.run(x)
     assert mood is None and genre.shape == (8, 3)
-    np.testing.assert_allclose(genre, model.predict_on_batch(x)["genre"], atol=1e-4)
+    ref_emb, ref_genre, _ = runtime.load_one("tensorflow", path, manifest_mod.load_manifest(path)).run(x)
+    cosine = (emb * ref_emb).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(ref_emb, axis=1)
+    assert cosine.min() >= 0.999
+    int8 = written["variant"].startswith("int8")
+    np.testing.assert_allclose(genre, ref_genre, atol=0.03 if int8 else 1e-4)
+
+
+def test_a_variant_that_fails_the_parity_check_gives_way_to_float32(keras_seeded, tmp_path, monkeypatch):
+    pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is not installed")
+    from fmaplayer.ml import export
+    from fmaplayer.ml.models import build_model
+
+    monkeypatch.setattr(export, "_float_convs", lambda quantised, plain, n: b"not a flatbuffer")
+    model = build_model("crnn", 3, 0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    _manifest_for(path, model, 0)
+    entry = export.export_runtimes(path, names=("litert",))["litert"]
+    assert entry["variant"] == "float32" and entry["export_check_min_cosine"] >= 0.999
+    assert manifest_mod.sha256_of(tmp_path / "m.tflite") == entry["sha256"]
+    emb = runtime.load_one("litert", path, manifest_mod.load_manifest(path)).run(
+        np.zeros((2, 128, 128, 1), np.float32) - 50)[0]
+    assert emb.shape[0] == 2
