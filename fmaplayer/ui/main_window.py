@@ -295,14 +295,7 @@ class MainWindow(QMainWindow):
             self.status.showMessage(f"Cannot play {display_text(track.display_title, 80)}: "
                                     f"{display_text(track.error, 200)}", 8000)
             return
-        queue = self.player.queue
-        upcoming = len(queue) - max(queue.current_index + 1, 0)
-        play_index = getattr(self.player, "play_index", None)
-        if upcoming > 0 and play_index is not None and not self._queue_is_library_run():
-            at = max(queue.current_index + 1, 0)
-            queue.insert(at, [track])
-            play_index(at)
-            self.status.showMessage(f"Your queue is kept: {upcoming:,} up next.", 5000)
+        if not self._queue_is_library_run() and self.play_keeping_queue(track):
             return
         tracks = playable(self.track_table_model.visible_tracks(row))
         self.player.play_tracks(tracks, 0)
@@ -311,6 +304,20 @@ class MainWindow(QMainWindow):
     def _queue_is_library_run(self) -> bool:
         """True while the queue is exactly what a double-click in the library put there."""
         return [t.id for t in self.player.queue.items()] == self._library_run_ids
+
+    def play_keeping_queue(self, track: Any) -> bool:
+        """Play `track` now, inserted after the current entry, so the upcoming ones stay up next.
+        False (nothing done) when nothing is up next: the caller then starts a queue of its own."""
+        queue = self.player.queue
+        upcoming = len(queue) - max(queue.current_index + 1, 0)
+        play_index = getattr(self.player, "play_index", None)
+        if upcoming <= 0 or play_index is None:
+            return False
+        at = max(queue.current_index + 1, 0)
+        queue.insert(at, [track])
+        play_index(at)
+        self.status.showMessage(f"Your queue is kept: {upcoming:,} up next.", 5000)
+        return True
 
     def play_now(self, tracks: list) -> None:
         tracks = playable(tracks)

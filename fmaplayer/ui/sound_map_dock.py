@@ -257,8 +257,10 @@ class SoundMapIntegration(QObject):
         return [by_id[i] for i in self.view.selected_ids if i in by_id]
 
     def _play_id(self, track_id: int) -> None:
+        # A click is "play this now", not "throw my queue away" (a sonic path, a hand-built queue):
+        # the track goes in after the current one, as a library double-click does over a built queue.
         track = self.store.track(track_id)
-        if track is not None:
+        if track is not None and not self.window.play_keeping_queue(track):
             self.window.play_now([track])
 
     def _on_results(self) -> None:

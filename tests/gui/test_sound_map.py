@@ -366,3 +366,20 @@ def test_the_track_restored_from_the_last_session_is_ringed_as_playing(qtbot, ap
         restored.shutdown()
         recs.shutdown()
         again.player.stop()
+
+
+def test_a_click_on_the_map_plays_the_track_and_keeps_the_queue_up_next(qtbot, app_env):
+    window, integration, tracks = app_env
+    path = [tracks[n] for n in ("a0", "a1", "a2", "a3", "a4")]       # e.g. a sonic path
+    with qtbot.waitSignal(window.player.trackChanged, timeout=5000):
+        window.play_now(path)
+    integration.open()
+    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    view = integration.view
+    with qtbot.waitSignal(window.player.trackChanged, timeout=5000) as changed:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.viewport_position_of(tracks["c5"].id))
+    assert changed.args[0].id == tracks["c5"].id
+    queue = window.player.queue
+    assert [t.title for t in queue.items()] == ["a0", "c5", "a1", "a2", "a3", "a4"]
+    assert queue.current_index == 1
