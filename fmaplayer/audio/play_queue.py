@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -113,6 +114,22 @@ class PlayQueue(QObject):
         self.changed.emit()
         if moved:
             self.currentChanged.emit(self._current)
+
+    def remove_where(self, gone: Callable[[Any], bool]) -> int:
+        """Remove every entry for which ``gone(entry)`` is true, as one edit; returns how many went.
+        The current index moves as ``remove`` moves it: onto the entry before a removed current one."""
+        kept = [i for i, item in enumerate(self._items) if not gone(item)]
+        removed = len(self._items) - len(kept)
+        if not removed:
+            return 0
+        had_current = self._current
+        if had_current >= 0:
+            self._current = sum(1 for i in kept if i <= had_current) - 1
+        self._items = [self._items[i] for i in kept]
+        self.changed.emit()
+        if self._current != had_current:
+            self.currentChanged.emit(self._current)
+        return removed
 
     def clear(self) -> None:
         had = bool(self._items) or self._current != -1

@@ -216,6 +216,9 @@ class MainWindow(QMainWindow):
         position = scroll.value()
         self._set_tracks(tracks)
         scroll.setValue(position)
+        # files the scan removed (deleted from disk) leave the queue too, or playing them fails later
+        in_library = {t.path for t in tracks}
+        self.player.queue.remove_where(lambda entry: entry.path not in in_library)
 
     def start_scan(self, paths: Iterable[str] | None = None) -> bool:
         """Scan the given folders/files, or every existing music folder. False when there is nothing to do."""

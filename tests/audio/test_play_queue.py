@@ -64,3 +64,16 @@ def test_clear(qtbot, queue):
 def test_set_current_out_of_range_means_none(queue):
     queue.set_current(7)
     assert queue.current_index == -1 and queue.current() is None
+
+
+def test_remove_where_drops_every_match_in_one_edit_and_keeps_what_plays_next(qtbot):
+    q = PlayQueue()
+    q.replace(["a", "x", "b", "x", "c"], current=3)     # the second "x" plays
+    with qtbot.waitSignal(q.changed), qtbot.waitSignal(q.currentChanged, check_params_cb=lambda i: i == 1):
+        assert q.remove_where(lambda item: item == "x") == 2
+    assert q.items() == ["a", "b", "c"] and q.current() == "b"   # next() plays "c", the follower
+    with qtbot.assertNotEmitted(q.changed):
+        assert q.remove_where(lambda item: item == "zzz") == 0
+    q.set_current(2)
+    q.remove_where(lambda item: item == "a")
+    assert q.current() == "c" and q.current_index == 1

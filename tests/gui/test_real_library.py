@@ -79,3 +79,21 @@ def test_double_click_plays_with_the_real_player(make_window, make_settings, rea
     with qtbot.waitSignal(player.stateChanged, timeout=10000):
         window.play_pause_action.trigger()
     assert player.state() == "paused"
+
+
+def test_a_file_deleted_from_disk_leaves_the_queue_when_the_rescan_removes_it(make_window, make_settings,
+                                                                              real_parts, music, qtbot):
+    store, player, scanner = real_parts
+    settings = make_settings()
+    settings.music_folders = [str(music)]
+    window = make_window(store=store, player=player, scanner=scanner, settings=settings)
+    with qtbot.waitSignal(window.scanFinished, timeout=30000):
+        window.start_scan()
+    one, two = (store.track_by_path(str(music / "a" / name)) for name in ("one.flac", "two.wav"))
+    player.queue.replace([one, two, one], current=0)      # e.g. a queue the last session left
+    (music / "a" / "two.wav").unlink()
+    with qtbot.waitSignal(window.scanFinished, timeout=30000) as finished:
+        window.start_scan()
+    assert finished.args[0].removed == 1
+    assert [t.path for t in player.queue.items()] == [one.path, one.path]
+    assert player.queue.current_index == 0
