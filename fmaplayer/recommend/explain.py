@@ -91,6 +91,16 @@ def _pair_phrase(a: str | None, b: str | None, words, both_prefix: str) -> tuple
     return "", ""
 
 
+def _likeliest_for_both(labels: list[str], a_probs, b_probs, words) -> str:
+    """'Jazz, 55 % and 52 %' when both tracks' likeliest label is the same one, else ''."""
+    if not labels or any(p is None or len(p) != len(labels) for p in (a_probs, b_probs)):
+        return ""
+    best = int(np.argmax(a_probs))
+    if best != int(np.argmax(b_probs)):
+        return ""
+    return f"{words(labels[best])}, {float(a_probs[best]) * 100:.0f} % and {float(b_probs[best]) * 100:.0f} %"
+
+
 def explain(anchor: Profile, result: Profile, labels: Labels) -> str:
     """One sentence: what both tracks are (confidently), how their tempos compare."""
     genre_a = confident_label(labels.genres, anchor.genre_probs, labels.genre_threshold)
@@ -110,7 +120,15 @@ def explain(anchor: Profile, result: Profile, labels: Labels) -> str:
     if tempo:
         parts.append(tempo)
     if not shared:
-        lead = "Close in overall sound; the model names no genre or mood both share with confidence"
+        confident = any((genre_a, genre_b, mood_a, mood_b))
+        lead = ("Close in overall sound; " + ("no genre or mood both share with confidence" if confident
+                                               else "no confident genre or mood"))
+        # say what the bars show on top, with its numbers, so the sentence does not seem to contradict them
+        hints = [h for h in (_likeliest_for_both(labels.genres, anchor.genre_probs, result.genre_probs, str),
+                             _likeliest_for_both(labels.moods, anchor.mood_probs, result.mood_probs, mood_word))
+                 if h]
+        if hints:
+            lead += f" (likeliest for both: {'; '.join(hints)})"
         parts.insert(0, lead)
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:]
