@@ -124,9 +124,9 @@ def explain(anchor: Profile, result: Profile, labels: Labels) -> str:
         lead = ("Close in overall sound; " + ("no genre or mood both share with confidence" if confident
                                                else "no confident genre or mood"))
         # say what the bars show on top, with its numbers, so the sentence does not seem to contradict them
-        hints = [h for h in (_likeliest_for_both(labels.genres, anchor.genre_probs, result.genre_probs, str),
-                             _likeliest_for_both(labels.moods, anchor.mood_probs, result.mood_probs, mood_word))
-                 if h]
+        hints = [_likeliest_for_both(labels.genres, anchor.genre_probs, result.genre_probs, str),
+                 _likeliest_for_both(labels.moods, anchor.mood_probs, result.mood_probs, mood_word)]
+        hints = [h for h in hints if h]
         if hints:
             lead += f" (likeliest for both: {'; '.join(hints)})"
         parts.insert(0, lead)
