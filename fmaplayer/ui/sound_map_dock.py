@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from fmaplayer.library.paths import user_cache_dir
 from fmaplayer.recommend import sound_map
 from fmaplayer.recommend.explain import Labels
-from fmaplayer.ui.sound_map_view import SoundMapView, default_track_text
+from fmaplayer.ui.sound_map_view import RINGS, SoundMapView, default_track_text
 from fmaplayer.workers.sound_map_worker import SoundMapWorker
 
 GENRE, MOOD = "Genre", "Mood"
@@ -94,6 +94,9 @@ class SoundMapDock(QDockWidget):
         for label, colour, count in self.view.legend()[:14]:
             name = label or "not confident"
             items.append(f"<span style='color:{colour.name()}'>●</span>&nbsp;{name}&nbsp;({count:,})")
+        for _layer, text, colour, _radius, width in RINGS:     # the rings' meaning, after the labels'
+            weight = "bold" if width > 2 else "normal"
+            items.append(f"<span style='color:{colour.name()}; font-weight:{weight}'>◯</span>&nbsp;{text}")
         self.legend.setText(" &nbsp; ".join(items))
 
     def _on_selection(self, ids: list) -> None:

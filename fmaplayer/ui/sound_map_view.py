@@ -36,6 +36,13 @@ PALETTE = [QColor(c) for c in (
     "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d")]
 
 
+# Rings in colours no label uses (the palette's orange and red were the results' and playing rings'):
+# a near-black ring on a white halo reads on every point colour and on light and dark bases.
+RING_HALO = QColor(255, 255, 255)
+RINGS = (("results", "relevant results", QColor(30, 30, 30), 7, 2.0),   # layer, legend text, colour,
+         ("playing", "playing", QColor(30, 30, 30), 10, 3.0))          # radius px, pen width px
+
+
 def label_colours(labels: list[str]) -> dict[str, QColor]:
     """A fixed colour per distinct label (sorted, so the same labels always get the same colours);
     the empty label (below the model's confidence threshold) is grey."""
@@ -151,17 +158,17 @@ class _Highlights(QGraphicsItem):
         scale = painter.worldTransform().m11() or 1.0
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for name, colour, radius_px in (("results", QColor(255, 140, 0), 7),
-                                        ("playing", QColor(220, 0, 80), 10)):
+        for name, _text, colour, radius_px, width_px in RINGS:
             points = self.layers.get(name)
             if points is None or not len(points):
                 continue
-            pen = QPen(colour, 2.5 if name == "playing" else 2)
-            pen.setCosmetic(True)
-            painter.setPen(pen)
             radius = radius_px / scale
-            for x, y in points:
-                painter.drawEllipse(QPointF(float(x), float(y)), radius, radius)
+            for pen_colour, pen_width in ((RING_HALO, width_px + 2.5), (colour, width_px)):
+                pen = QPen(pen_colour, pen_width)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                for x, y in points:
+                    painter.drawEllipse(QPointF(float(x), float(y)), radius, radius)
 
 
 class SoundMapView(QGraphicsView):

@@ -13,7 +13,7 @@ from fmaplayer.recommend import sound_map
 from fmaplayer.recommend.embedding_runner import EmbeddingRunner
 from fmaplayer.settings import Settings
 from fmaplayer.ui import recommendations, sound_map_dock
-from fmaplayer.ui.sound_map_view import UNLABELLED, SoundMapView
+from fmaplayer.ui.sound_map_view import PALETTE, RINGS, UNLABELLED, SoundMapView
 from fmaplayer.workers.sound_map_worker import SoundMapWorker
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
@@ -60,6 +60,24 @@ def test_every_point_is_drawn_in_its_labels_colour_unconfident_ones_grey(view):
     assert blank != view.colours[""]
     assert [(label, count) for label, _, count in view.legend()] == [
         ("Electronic", 2), ("Jazz", 2), ("Classical", 1), ("", 1)]
+
+
+def _darkest_along(view, track_id: int, radii) -> QColor:
+    centre = view.viewport_position_of(track_id)
+    return min((pixel_at(view, centre + QPoint(r, 0)) for r in radii), key=lambda c: c.lightness())
+
+
+def test_result_and_playing_rings_are_dark_on_a_white_halo_a_colour_no_label_has(qtbot, view):
+    ring_colours = {colour.rgb() for _, _, colour, _, _ in RINGS}
+    assert not ring_colours & {c.rgb() for c in [*PALETTE, UNLABELLED]}
+    before = _darkest_along(view, 6, range(5, 10))
+    view.set_results([6])
+    view.set_playing(1)
+    qtbot.waitUntil(lambda: _darkest_along(view, 6, range(5, 10)).lightness() < 60)   # the results ring
+    assert before.lightness() > 200                                          # nothing dark there before
+    assert _darkest_along(view, 1, range(8, 13)).lightness() < 60            # the playing ring, wider
+    halo = [pixel_at(view, view.viewport_position_of(6) + QPoint(r, 0)) for r in range(4, 11)]
+    assert max(c.lightness() for c in halo) > 240                            # white around the dark line
 
 
 def test_switching_the_colour_labels_repaints_the_points(view):
@@ -193,6 +211,7 @@ def test_the_view_menu_opens_a_map_of_every_analysed_track(qtbot, app_env):
     assert "24 tracks" in integration.dock.status.text()
     legend = integration.dock.legend.text()
     assert "Pop" in legend and "(16)" in legend and "Rock" in legend and "(8)" in legend
+    assert "◯</span>&nbsp;playing" in legend and "◯</span>&nbsp;relevant results" in legend   # the rings
     # the three clusters of vectors are three groups on the map: a's nearest neighbour is an a
     pos = {name: integration.view.viewport_position_of(t.id) for name, t in tracks.items()}
     for name in ("a0", "b3", "c5"):
