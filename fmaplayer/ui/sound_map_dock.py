@@ -34,6 +34,7 @@ from fmaplayer.ui.sound_map_view import RINGS, SoundMapView, default_track_text
 from fmaplayer.workers.sound_map_worker import SoundMapWorker
 
 GENRE, MOOD = "Genre", "Mood"
+COLOUR_BY_STATE = "sound_map_colour_by"   # the Colour-by choice, kept across restarts (settings' state)
 REFRESH_DELAY_MS = 1500      # after the index changes: one map for a burst of committed batches
 _HINT = "Wheel zooms · drag pans · click plays · Shift+drag selects"
 _METHOD_NAMES = {sound_map.TSNE: "t-SNE", sound_map.PCA: "PCA"}
@@ -117,6 +118,10 @@ class SoundMapIntegration(QObject):
                                                parent=self)
         self.dock = SoundMapDock(self._track_text, window)
         self.view = self.dock.view
+        self._settings = getattr(window, "settings", None)
+        saved = self._settings.state(COLOUR_BY_STATE) if self._settings is not None else ""
+        if saved in (GENRE, MOOD):                       # before colourByChanged is connected: no repaint
+            self.dock.colour_by.setCurrentText(saved)
         # the model whose vectors the index holds (the cache key); indexModel keeps it current
         self.model_id = getattr(recommendations.worker, "serving_model_id", "") or ""
         self._stale = True
@@ -141,7 +146,7 @@ class SoundMapIntegration(QObject):
         self.worker.moodsReady.connect(self._on_moods)
         self.worker.failed.connect(lambda _serial, text: self.dock.status.setText(text))
         self.dock.visibilityChanged.connect(self._on_visibility)
-        self.dock.colourByChanged.connect(lambda _text: self.apply_colours())
+        self.dock.colourByChanged.connect(self._on_colour_by)
         self.dock.playSelectionRequested.connect(lambda: window.play_now(self.selected_tracks()))
         self.dock.enqueueSelectionRequested.connect(lambda: window.add_to_queue(self.selected_tracks()))
         self.dock.saveSelectionRequested.connect(self.save_selection)
@@ -229,6 +234,11 @@ class SoundMapIntegration(QObject):
         self.view.set_playing(None if track is None else track.id)
 
     # --- colours ------------------------------------------------------------------------------------
+    def _on_colour_by(self, text: str) -> None:
+        if self._settings is not None:
+            self._settings.save_state(COLOUR_BY_STATE, text)
+        self.apply_colours()
+
     def apply_colours(self) -> None:
         if self.dock.colour_by.currentText() != MOOD:
             self.view.set_colour_labels(dict(self.recommendations.genres))

@@ -402,3 +402,18 @@ def test_a_click_on_the_map_plays_the_track_and_keeps_the_queue_up_next(qtbot, a
     queue = window.player.queue
     assert [t.title for t in queue.items()] == ["a0", "c5", "a1", "a2", "a3", "a4"]
     assert queue.current_index == 1
+
+
+def test_the_colour_by_choice_is_kept_at_the_next_start(qtbot, app_env):
+    window, integration, tracks = app_env
+    assert integration.dock.colour_by.currentText() == sound_map_dock.GENRE     # the default
+    integration.dock.colour_by.setCurrentText(sound_map_dock.MOOD)
+    again, recs, restored = _next_start(qtbot, window)
+    try:
+        assert restored.dock.colour_by.currentText() == sound_map_dock.MOOD
+        with qtbot.waitSignal(restored.worker.moodsReady, timeout=10000):     # and the map is drawn by mood
+            restored.open()
+        qtbot.waitUntil(lambda: "not confident" in restored.dock.legend.text(), timeout=5000)
+    finally:
+        restored.shutdown()
+        recs.shutdown()
