@@ -69,6 +69,19 @@ class ScanSummary:
     seconds: float
     cancelled: bool = False
     folder_errors: tuple[str, ...] = field(default=())  # folders that could not be listed, with reasons
+    unreadable_added: int = 0  # of `unreadable`, those new to the library (counted in `added` too)
+
+
+def describe_scan(summary: object) -> str:
+    """'61 added, 3 unreadable': the scanner counts an unreadable file in `added` (or `updated`) too,
+    so each is said once, under unreadable, and the numbers add up to the files the scan read."""
+    unreadable = getattr(summary, "unreadable", 0)
+    unreadable_added = min(getattr(summary, "unreadable_added", 0), unreadable)
+    counts = {"added": getattr(summary, "added", 0) - unreadable_added,
+              "updated": getattr(summary, "updated", 0) - (unreadable - unreadable_added),
+              "removed": getattr(summary, "removed", 0), "unreadable": unreadable}
+    parts = [f"{count:,} {name}" for name, count in counts.items() if count > 0]
+    return ", ".join(parts) if parts else "no changes"
 
 
 class _Vanished(AudioDecodeError):
@@ -308,7 +321,7 @@ class Scanner:
         reporter = _ProgressReporter(progress, total)
         reporter.report(unchanged, "", force=True)
 
-        added = updated = unreadable = 0
+        added = updated = unreadable = unreadable_added = 0
         batch: list[Track] = []
         vanished: list[str] = []
         cancelled = False
@@ -329,6 +342,7 @@ class Scanner:
                 added += 1
             if record.error is not None:
                 unreadable += 1
+                unreadable_added += path not in known
             if len(batch) >= self.batch_size:
                 self.store.upsert_tracks(batch)
                 batch = []
@@ -342,7 +356,7 @@ class Scanner:
             reporter.report(total, "", force=True)
         return ScanSummary(
             added, updated, removed, unchanged, unreadable, time.perf_counter() - started, cancelled,
-            tuple(folder_errors),
+            tuple(folder_errors), unreadable_added,
         )
 
     # -- walking -------------------------------------------------------------------------------------

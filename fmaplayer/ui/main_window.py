@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from fmaplayer.library.playlists import is_playlist, resolve_paths
+from fmaplayer.library.scanner import describe_scan
 from fmaplayer.settings import Settings
 from fmaplayer.ui.about_dialog import AboutDialog
 from fmaplayer.ui.art_loader import ArtLoader
@@ -276,9 +277,7 @@ class MainWindow(QMainWindow):
         self.rescan_action.setEnabled(False)
 
     def _on_scan_finished(self, summary: object) -> None:
-        parts = [f"{getattr(summary, name)} {name}" for name in ("added", "updated", "removed", "unreadable")
-                 if getattr(summary, name, 0)]
-        self.status.showMessage("Scan finished: " + (", ".join(parts) if parts else "no changes") + ".", 8000)
+        self.status.showMessage(f"Scan finished: {describe_scan(summary)}.", 8000)
         self.scanFinished.emit(summary)
 
     def _on_scan_idle(self) -> None:

@@ -48,6 +48,7 @@ def test_scan_fills_table_and_lists_unreadable_files_with_reasons(make_window, m
         window.start_scan()
     model = window.track_table_model
     assert model.total_count() == 4
+    assert window.status.currentMessage() == "Scan finished: 2 added, 2 unreadable."   # 4 files, not 6
     assert model.unreadable_count() == 2
     window.unreadable_only_action.setChecked(True)
     assert sorted(t.display_title for t in model.visible_tracks()) == ["empty", "readme"]

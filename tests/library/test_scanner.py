@@ -10,7 +10,13 @@ import threading
 import pytest
 
 from fmaplayer.library import scanner as scanner_module
-from fmaplayer.library.scanner import SUPPORTED_EXTENSIONS, UNDECODABLE_EXTENSIONS, Scanner, probe_audio
+from fmaplayer.library.scanner import (
+    SUPPORTED_EXTENSIONS,
+    UNDECODABLE_EXTENSIONS,
+    Scanner,
+    describe_scan,
+    probe_audio,
+)
 from fmaplayer.library.tags import MAX_TAG_CHARS
 from tests.audio_fixtures import tag_file, write_tone
 from tests.library.conftest import FORMAT_SUFFIXES
@@ -391,3 +397,20 @@ def test_probe_of_a_missing_file_raises_audio_decode_error(tmp_path):
 
     with pytest.raises(AudioDecodeError, match="not found"):
         probe_audio(str(tmp_path / "gone.flac"))
+
+
+def test_the_scan_summary_says_each_file_once_unreadable_ones_not_also_as_added(store, tmp_path):
+    root = tmp_path / "m"
+    write_tone(root / "a.wav", seconds=0.3)
+    write_tone(root / "b.wav", seconds=0.3)
+    (root / "junk.mp3").write_text("this is not audio")
+    summary = Scanner(store).scan([root])
+    assert (summary.added, summary.unreadable, summary.unreadable_added) == (3, 1, 1)   # counted in both
+    assert describe_scan(summary) == "2 added, 1 unreadable"
+    (root / "b.wav").write_text("now broken, and a different size")     # changed and unreadable
+    write_tone(root / "c.wav", seconds=0.3)
+    os.remove(root / "a.wav")
+    summary = Scanner(store).scan([root])
+    assert (summary.added, summary.updated, summary.unreadable_added) == (1, 1, 0)
+    assert describe_scan(summary) == "1 added, 1 removed, 1 unreadable"
+    assert describe_scan(Scanner(store).scan([root])) == "no changes"
