@@ -97,6 +97,7 @@ class SoundMapDock(QDockWidget):
             items.append(f"<span style='color:{colour.name()}'>●</span>&nbsp;{name}&nbsp;({count:,})")
         for _layer, text, colour, _radius, width in RINGS:     # the rings' meaning, after the labels'
             weight = "bold" if width > 2 else "normal"
+            text = text.replace(" ", "&nbsp;")                 # kept on one line when the legend wraps
             items.append(f"<span style='color:{colour.name()}; font-weight:{weight}'>◯</span>&nbsp;{text}")
         self.legend.setText(" &nbsp; ".join(items))
 

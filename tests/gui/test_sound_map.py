@@ -211,7 +211,8 @@ def test_the_view_menu_opens_a_map_of_every_analysed_track(qtbot, app_env):
     assert "24 tracks" in integration.dock.status.text()
     legend = integration.dock.legend.text()
     assert "Pop" in legend and "(16)" in legend and "Rock" in legend and "(8)" in legend
-    assert "◯</span>&nbsp;playing" in legend and "◯</span>&nbsp;relevant results" in legend   # the rings
+    assert "◯</span>&nbsp;playing" in legend                   # what the rings mean
+    assert "◯</span>&nbsp;relevant&nbsp;results" in legend
     # the three clusters of vectors are three groups on the map: a's nearest neighbour is an a
     pos = {name: integration.view.viewport_position_of(t.id) for name, t in tracks.items()}
     for name in ("a0", "b3", "c5"):
