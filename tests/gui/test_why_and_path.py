@@ -104,10 +104,13 @@ def test_each_result_explains_itself_in_a_tooltip_and_the_detail(qtbot, env):
     assert detail.genre_bars.rows()[0] == ("Jazz", pytest.approx(0.85), pytest.approx(0.75))
     assert detail.mood_bars.rows()[0][0] == MOOD_WORDS["Q4"]
     assert detail.tempo.text() == "Tempo: 92 BPM vs 95 BPM"
-    # below the calibrated threshold nothing is named, and an unknown tempo is not compared
+    # below the calibrated threshold nothing is claimed for both, only said as the likeliest with its
+    # numbers (what the bars show), and an unknown tempo is not compared
     unsure = _row_of(panel, "unsure")
     panel.table.setCurrentIndex(panel.model.index(unsure, 1))
-    assert "Jazz" not in detail.sentence.text() and "tempo" not in detail.sentence.text()
+    text = detail.sentence.text()
+    assert "Both" not in text and "mostly" not in text and "tempo" not in text
+    assert "(likeliest for both: Jazz, 85 % and 52 %;" in text
     # a result with no stored probabilities has no "why"; its tooltip stays the plain one
     step = _row_of(panel, "step12")
     assert "cosine similarity" in panel.model.data(panel.model.index(step, 1), Qt.ItemDataRole.ToolTipRole)
