@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 SEED = 20261122
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "2.1.0"
 LOSS_WEIGHTS = {"teacher": 1.0, "tags": 0.5, "genre": 0.2, "mood": 0.1}
 
 
@@ -203,6 +203,7 @@ def _export(args) -> int:
                          seed=SEED)
     old = json.loads(manifest_mod.manifest_path_for(target).read_text())
     best = next((h for h in state["history"] if h["epoch"] == state.get("best_epoch")), {})
+    init_label = f"{old['name']} {old['version']}" if config.get("init") else "random initialisation"
     manifest = {
         **old,
         "version": args.model_version,
@@ -215,7 +216,7 @@ def _export(args) -> int:
         "embedding": {**old["embedding"], "centre": [round(float(c), 6) for c in centre]},
         "training": {
             "method": "distillation of musicnn MSD_musicnn (teacher) into the CNN-LSTM (student), "
-                      "fine-tuned from cnn_lstm 1.0.0: cosine loss of a linear 32->200 projection against "
+                      f"fine-tuned from {init_label}: cosine loss of a linear 32->200 projection against "
                       "the teacher's centred penultimate layer + BCE on its 50 tag probabilities + genre and "
                       "quadrant cross-entropy on the labelled training clips",
             "teacher": {"name": teacher.MODEL, "package": "musicnn 0.1.0 (PyPI)", "licence": "ISC",
