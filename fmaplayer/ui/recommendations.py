@@ -186,6 +186,7 @@ class RecommendationsIntegration(QObject):
         self.thread = None
         self._stopped = False
         self._serving_model = ""
+        self._model_switched = False
         # read once: hovering the genre column must not parse the manifest on the UI thread
         self._manifest = bundled_manifest()
         self._bundled_id = bundled_model_id_of(self._manifest)
@@ -317,6 +318,9 @@ class RecommendationsIntegration(QObject):
         """The vectors about to load are this model's: centre them with its own training centre."""
         # the bundled model's centre for its vectors; another model's: the library mean alone
         self.index.prior_centre = model_centre(self._manifest) if model_id == self._bundled_id else None
+        # a new model's vectors replace the old ones (an upgrade's re-analysis ended): an open panel
+        # still shows the old model's neighbours and scores, so it is asked again once they are in
+        self._model_switched = self._serving_model not in ("", model_id)
         self._serving_model = model_id
         model = getattr(self.window, "track_table_model", None)
         if model is not None and hasattr(model, "genre_tooltip"):
@@ -349,6 +353,9 @@ class RecommendationsIntegration(QObject):
         if model is not None:
             model.set_predicted_genres(dict(self.genres))
         self.controller.on_index_loaded()
+        if self._model_switched:
+            self._model_switched = False
+            self.controller.requery()
 
     def _on_committed(self, batch: CommittedBatch) -> None:
         self.index.upsert(batch.ids, batch.vectors)

@@ -217,3 +217,20 @@ def test_the_anchor_album_cover_is_shown_beside_the_header(qtbot, env, settings,
     assert art.isVisible() and not art.pixmap().isNull()
     _right_click_relevant(qtbot, window, [tracks["anchor"], tracks["near1"]])   # a selection: no one cover
     assert not art.isVisible()
+
+
+def test_an_open_panel_follows_the_new_model_when_its_vectors_replace_the_old(qtbot, env, settings):
+    """After an upgrade's re-analysis the index switches models; the open panel must not keep the old
+    model's neighbours and scores until the user asks again."""
+    window, integration, tracks, _ = env
+    settings.recommendations_count = 3
+    _right_click_relevant(qtbot, window, [tracks["anchor"]])
+    assert _names(integration) == ["near1", "near2", "mid1"]
+    # the new model hears it differently: the anchor's closest are now far3, far2, far1
+    new_angles = {**ANGLES, "far3": 3, "far2": 6, "far1": 9, "near1": 100, "near2": 110, "mid1": 120}
+    analysed = [name for name in tracks if name != "late"]      # as in the old index
+    ids = np.array([tracks[name].id for name in analysed], dtype=np.int64)
+    matrix = np.array([_vec(new_angles[name]) for name in analysed], dtype=np.float32)
+    integration.worker.indexModel.emit("cnn_lstm@9.9.9+new")
+    integration.worker.indexLoaded.emit(ids, matrix, {})
+    qtbot.waitUntil(lambda: _names(integration)[:3] == ["far3", "far2", "far1"], timeout=5000)
