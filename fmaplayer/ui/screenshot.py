@@ -89,7 +89,7 @@ def render(out: Path, with_recommendations: bool = False, width: int = 1440, hei
 
     from fmaplayer.audio.null_output import NullOutput
     from fmaplayer.audio.player import Player
-    from fmaplayer.library.scanner import Scanner
+    from fmaplayer.library.scanner import Scanner, describe_scan
     from fmaplayer.library.store import LibraryStore
     from fmaplayer.settings import Settings
     from fmaplayer.ui.main_window import MainWindow, app_icon
@@ -101,7 +101,7 @@ def render(out: Path, with_recommendations: bool = False, width: int = 1440, hei
         music = Path(tmp) / "Music"
         _write_library(music)
         store = LibraryStore(Path(tmp) / "library.db")
-        Scanner(store).scan([str(music)])
+        summary = Scanner(store).scan([str(music)])
         settings = Settings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
         settings.music_folders = [str(music)]
         player = Player(NullOutput(realtime=False))
@@ -121,7 +121,7 @@ def render(out: Path, with_recommendations: bool = False, width: int = 1440, hei
         player.pause()
         player.seek(83.0)
         window.library_view.select_rows([start])
-        window.status.showMessage(f"Scan finished: {model.total_count()} added.")
+        window.status.showMessage(f"Scan finished: {describe_scan(summary)}.")  # as the window says it
         if with_recommendations:
             from fmaplayer.ui import recommendations as integration
 
