@@ -62,13 +62,19 @@ def test_scan_fills_table_and_lists_unreadable_files_with_reasons(make_window, m
     assert model.index(row, Column.TITLE).data() == "<i>Two</i>"  # tags stay plain text
 
 
-def test_double_click_plays_with_the_real_player(make_window, make_settings, real_parts, music, qtbot):
+def _scanned_window(make_window, make_settings, real_parts, music, qtbot):
+    """The real window over the real store, scanner and player, after a first scan of `music`."""
     store, player, scanner = real_parts
     settings = make_settings()
     settings.music_folders = [str(music)]
     window = make_window(store=store, player=player, scanner=scanner, settings=settings)
     with qtbot.waitSignal(window.scanFinished, timeout=30000):
         window.start_scan()
+    return store, player, window
+
+
+def test_double_click_plays_with_the_real_player(make_window, make_settings, real_parts, music, qtbot):
+    store, player, window = _scanned_window(make_window, make_settings, real_parts, music, qtbot)
     model = window.track_table_model
     row = model.row_of_track(store.track_by_path(str(music / "a" / "one.flac")).id)
     with qtbot.waitSignal(player.trackChanged, timeout=10000):
@@ -84,12 +90,7 @@ def test_double_click_plays_with_the_real_player(make_window, make_settings, rea
 
 def test_a_file_deleted_from_disk_leaves_the_queue_when_the_rescan_removes_it(make_window, make_settings,
                                                                               real_parts, music, qtbot):
-    store, player, scanner = real_parts
-    settings = make_settings()
-    settings.music_folders = [str(music)]
-    window = make_window(store=store, player=player, scanner=scanner, settings=settings)
-    with qtbot.waitSignal(window.scanFinished, timeout=30000):
-        window.start_scan()
+    store, player, window = _scanned_window(make_window, make_settings, real_parts, music, qtbot)
     one, two = (store.track_by_path(str(music / "a" / name)) for name in ("one.flac", "two.wav"))
     player.queue.replace([one, two, one], current=0)      # e.g. a queue the last session left
     (music / "a" / "two.wav").unlink()

@@ -223,8 +223,7 @@ def test_the_view_menu_opens_a_map_of_every_analysed_track(qtbot, app_env):
 
 def test_colour_switch_to_mood_greys_tracks_without_a_confident_mood(qtbot, app_env):
     window, integration, tracks = app_env
-    integration.open()
-    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    _open_map(qtbot, integration, len(tracks))
     with qtbot.waitSignal(integration.worker.moodsReady) as ready:   # read off the UI thread
         integration.dock.colour_by.setCurrentText(sound_map_dock.MOOD)
     assert set(ready.args[0]) == {t.id for t in tracks.values()}
@@ -234,15 +233,23 @@ def test_colour_switch_to_mood_greys_tracks_without_a_confident_mood(qtbot, app_
     assert {label for label, _, _ in integration.view.legend()} == {"Rock", "Pop"}
 
 
+def _open_map(qtbot, integration, n: int) -> None:
+    integration.open()
+    qtbot.waitUntil(lambda: integration.view.point_count() == n, timeout=10000)
+
+
+def _click_plays(qtbot, window, view, track_id: int) -> None:
+    """A left click on the track's point starts that track."""
+    with qtbot.waitSignal(window.player.trackChanged, timeout=5000) as changed:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.viewport_position_of(track_id))
+    assert changed.args[0].id == track_id
+
+
 def test_click_plays_selection_queues_and_saves_and_highlights_follow(qtbot, app_env, tmp_path):
     window, integration, tracks = app_env
-    integration.open()
-    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    _open_map(qtbot, integration, len(tracks))
     view = integration.view
-    with qtbot.waitSignal(window.player.trackChanged, timeout=5000) as changed:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
-                         pos=view.viewport_position_of(tracks["b2"].id))
-    assert changed.args[0].id == tracks["b2"].id
+    _click_plays(qtbot, window, view, tracks["b2"].id)
     assert len(view._highlights.layers["playing"]) == 1
 
     chosen = [tracks[n].id for n in ("c1", "c2", "c3")]
@@ -266,8 +273,7 @@ def test_a_map_left_open_is_drawn_again_at_the_next_start(qtbot, app_env):
     from fmaplayer.ui.main_window import MainWindow
 
     window, integration, tracks = app_env
-    integration.open()
-    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    _open_map(qtbot, integration, len(tracks))
     window.save_layout()
     settings, store, embedder, tmp_path = window.test_parts
     again = MainWindow(settings, store, Player(output=NullOutput(realtime=True)))
@@ -289,8 +295,7 @@ def test_tracks_analysed_while_the_map_is_open_join_it(qtbot, app_env, monkeypat
     window, integration, tracks = app_env
     monkeypatch.setattr(sound_map_dock, "REFRESH_DELAY_MS", 0)
     integration._refresh.setInterval(0)
-    integration.open()
-    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    _open_map(qtbot, integration, len(tracks))
     settings, store, embedder, tmp_path = window.test_parts
     # the worker thread commits the new track; the map must follow (queued to the UI thread)
     new = add_tracks(store, ["late0", "late1"], folder=str(tmp_path / "music"), suffix=".wav")
@@ -393,13 +398,9 @@ def test_a_click_on_the_map_plays_the_track_and_keeps_the_queue_up_next(qtbot, a
     path = [tracks[n] for n in ("a0", "a1", "a2", "a3", "a4")]       # e.g. a sonic path
     with qtbot.waitSignal(window.player.trackChanged, timeout=5000):
         window.play_now(path)
-    integration.open()
-    qtbot.waitUntil(lambda: integration.view.point_count() == len(tracks), timeout=10000)
+    _open_map(qtbot, integration, len(tracks))
     view = integration.view
-    with qtbot.waitSignal(window.player.trackChanged, timeout=5000) as changed:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
-                         pos=view.viewport_position_of(tracks["c5"].id))
-    assert changed.args[0].id == tracks["c5"].id
+    _click_plays(qtbot, window, view, tracks["c5"].id)
     queue = window.player.queue
     assert [t.title for t in queue.items()] == ["a0", "c5", "a1", "a2", "a3", "a4"]
     assert queue.current_index == 1
