@@ -10,7 +10,8 @@ Audio is generated (noise bursts over tones, written with soundfile) into a temp
 as the training data is stored (22,050 Hz mono) and 4-minute songs both that way and as a library usually
 holds them (44,100 Hz stereo). --files adds a case for the audio files under DIR (e.g. real full-length
 tracks); --debian fetches freely licensed full-length soundtracks (Ogg Vorbis, 44.1/48 kHz stereo) from
-Debian packages into a cache outside the repository (`fmaplayer.ml.debian_music`) and adds them as a case.
+Debian packages into a cache outside the repository (`fmaplayer.training.debian_music`) and adds
+them as a case.
 Throughput is the median of --reps steady-state passes over each case; ours is `Embedder.embed_many`, the
 app's whole analysis (decode + features + forward pass). --peers times the peers (benchmarks/peers.py) on
 the real files (else on the 44.1 kHz songs), their passes alternating with --peer-reps more of ours.

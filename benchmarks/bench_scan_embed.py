@@ -74,8 +74,8 @@ def stats_ms(samples: list[float]) -> dict:
 def bench_throughput(folder: Path, db: Path, device: str, batch_size: int) -> dict:
     from fmaplayer.library.scanner import Scanner
     from fmaplayer.library.store import LibraryStore
+    from fmaplayer.ml.embedder_factory import default_embedder_factory
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner
-    from fmaplayer.workers.embedding_worker import default_embedder_factory
 
     store = LibraryStore(db)
     t = time.perf_counter()
@@ -97,12 +97,8 @@ def bench_ui_stall(folder: Path, db: Path, device: str, batch_size: int, baselin
 
     from fmaplayer.library.scanner import Scanner
     from fmaplayer.library.store import LibraryStore
-    from fmaplayer.workers.embedding_worker import (
-        EmbeddingWorker,
-        default_embedder_factory,
-        start_in_thread,
-        stop_thread,
-    )
+    from fmaplayer.ml.embedder_factory import default_embedder_factory
+    from fmaplayer.workers.embedding_worker import EmbeddingWorker, start_in_thread, stop_thread
 
     app = QApplication.instance() or QApplication([])
     store = LibraryStore(db)

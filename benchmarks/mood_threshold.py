@@ -28,7 +28,7 @@ SPLIT_SEED = 20261122   # the model's training split (models/cnn_lstm.json, trai
 
 def main(argv: list[str] | None = None) -> int:
     from fmaplayer.library.store import LibraryStore
-    from fmaplayer.ml import datasets, distill_eval
+    from fmaplayer.training import datasets, distill_eval
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)

@@ -1,5 +1,5 @@
 """Real full-length tracks for the benchmarks: a folder of the user's (--files) or freely licensed Debian
-soundtracks fetched into a cache outside the repository (--debian, `fmaplayer.ml.debian_music`)."""
+soundtracks fetched into a cache outside the repository (--debian, `fmaplayer.training.debian_music`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser, limit: int | None = None) -> 
 def cases(args: argparse.Namespace) -> list[tuple[str, list[Path]]]:
     """(label, files) for --files and for --debian, each at most --limit files chosen evenly."""
     from fmaplayer.library.scanner import SUPPORTED_EXTENSIONS
-    from fmaplayer.ml import debian_music
+    from fmaplayer.training import debian_music
 
     found: list[tuple[str, list[Path]]] = []
     if args.files:

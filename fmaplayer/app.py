@@ -5,7 +5,7 @@ the window, and only then starts the background work (recommendations hook, incr
 library is on screen within a second or two even for 100k tracks. No global app object: everything is
 handed to its users through constructors.
 
-Only the standard library is imported at module level: cli.py imports this module to build its parser.
+Only the standard library is imported at module level; its options are declared in fmaplayer/cli/gui.py.
 """
 
 from __future__ import annotations
@@ -18,25 +18,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-
-def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help="library database (default: the per-user data folder)")
-    parser.add_argument("--folder", metavar="DIR", action="append", default=[],
-                        help="add a music folder and scan it; the folder is saved in the settings, so "
-                             "later runs scan it too (remove it in Settings); repeatable")
-    parser.add_argument("--settings", metavar="INI",
-                        help="keep settings in this ini file instead of the user's settings")
-    parser.add_argument("--no-scan", action="store_true", help="do not rescan the music folders at start")
-    parser.add_argument("--output", choices=("auto", "sounddevice", "null"), default="auto",
-                        help="audio output: auto (sound card if available), sounddevice, or null (silent)")
-    parser.add_argument("--no-recommendations", action="store_true",
-                        help="start without the recommendations (no model is loaded)")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="music files, folders or playlists to open; when fmaplayer already runs on this "
-                             "library, its window is raised and opens them")
-    # Benchmarks: print the wall-clock time of the first expose as JSON, then quit.
-    parser.add_argument("--startup-benchmark", action="store_true", help=argparse.SUPPRESS)
 
 
 @dataclass
@@ -134,7 +115,8 @@ def watch_library_integrity(window: Any, store: Any) -> Any:
     return check
 
 
-def run(name: str, args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """The `gui` subcommand (fmaplayer/cli/gui.py parses its options)."""
     from fmaplayer.library.paths import contain_library_caches
 
     contain_library_caches()
@@ -242,9 +224,11 @@ def exit_now(parts: AppParts, store: Any, settings: Any, rc: int, check_thread: 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m fmaplayer.app [options]`: the GUI alone, without the other subcommands' parsers."""
+    from fmaplayer.cli.gui import add_arguments
+
     parser = argparse.ArgumentParser(prog="fmaplayer gui")
     add_arguments("gui", parser)
-    return run("gui", parser.parse_args(argv))
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import tempfile
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _SESSION_HOME = tempfile.mkdtemp(prefix="fmaplayer-tests-")
 atexit.register(shutil.rmtree, _SESSION_HOME, ignore_errors=True)
 os.environ["XDG_DATA_HOME"] = os.path.join(_SESSION_HOME, "data")
@@ -25,3 +26,12 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@pytest.fixture(scope="session")
+def keras_seeded():
+    """Keras with a fixed seed, for the model and training tests."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    return keras

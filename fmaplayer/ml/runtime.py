@@ -9,7 +9,7 @@ A runtime takes a batch of mel slices (n, 128, 128, 1) float32 in dB and returns
 - `tensorflow`: Keras on TensorFlow with the .keras file itself: the fallback, and the choice when a
   CUDA GPU is present (the exported files are CPU-only paths here).
 
-The exported files are the same layers and weights as the .keras (fmaplayer/ml/export.py unrolls the
+The exported files are the same layers and weights as the .keras (fmaplayer/training/export.py unrolls the
 LSTMs so that no TensorList ops remain); the manifest lists each with its sha256 and the sha256 of the
 .keras it came from. A missing, damaged or stale exported file is logged and the next runtime is tried.
 Only the `tensorflow` runtime imports TensorFlow: on the light paths it is never loaded.
@@ -69,7 +69,8 @@ def exported_model_bytes(model_path: Path, manifest: dict, key: str) -> bytes:
         raise RuntimeUnavailable(f"the manifest lists no exported file for {key}")
     path = Path(model_path).parent / entry["file"]
     if entry.get("source_sha256") != manifest["sha256"]:
-        raise RuntimeUnavailable(f"{path.name} was exported from other weights (re-run fmaplayer.ml.export)")
+        raise RuntimeUnavailable(
+            f"{path.name} was exported from other weights (re-run fmaplayer.training.export)")
     try:
         data = path.read_bytes()
     except OSError as exc:

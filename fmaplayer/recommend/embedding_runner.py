@@ -25,19 +25,7 @@ import numpy as np
 
 from fmaplayer.errors import AnalysisError, AudioDecodeError, is_transient_reason
 from fmaplayer.library.paths import display_path
-
-try:  # the store's row type; a local twin keeps this module importable while the store is missing
-    from fmaplayer.library.store import EmbeddingRow
-except ImportError:  # pragma: no cover - only before fmaplayer.library.store exists
-    @dataclass
-    class EmbeddingRow:  # type: ignore[no-redef]
-        track_id: int
-        vector: np.ndarray
-        genre: str
-        genre_probs: np.ndarray | None = None
-        mood: str | None = None
-        mood_probs: np.ndarray | None = None
-        tempo: float | None = None
+from fmaplayer.library.store import EmbeddingRow
 
 DEFAULT_BATCH_SIZE = 8
 

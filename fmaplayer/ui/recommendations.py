@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from fmaplayer.ml.embedder_factory import EmbedderFactory, bundled_model_id, default_embedder_factory
 from fmaplayer.recommend.calibration import genre_explanation, model_centre
 from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
@@ -26,14 +27,7 @@ from fmaplayer.recommend.ranking import RankingMode, relevant
 from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.relevant_panel import AnalysisStatusWidget, RelevantPanel, RelevantRow
 from fmaplayer.ui.sonic_path_actions import SonicPathController
-from fmaplayer.workers.embedding_worker import (
-    EmbedderFactory,
-    EmbeddingWorker,
-    bundled_model_id,
-    default_embedder_factory,
-    start_in_thread,
-    stop_thread,
-)
+from fmaplayer.workers.embedding_worker import EmbeddingWorker, start_in_thread, stop_thread
 
 log = logging.getLogger(__name__)
 ACTION_TEXT = "Get relevant songs"

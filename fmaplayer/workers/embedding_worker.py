@@ -18,28 +18,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from fmaplayer.errors import AnalysisError
+from fmaplayer.ml.embedder_factory import EmbedderFactory, default_embedder_factory
 from fmaplayer.recommend.embedding_runner import DEFAULT_BATCH_SIZE, CommittedBatch, EmbeddingRunner, Progress
-
-EmbedderFactory = Callable[[str], object]   # device setting ("auto" | "cpu") -> Embedder
-
-
-def bundled_model_id() -> str | None:
-    """The bundled model's id from its manifest (stdlib only, no TensorFlow); None if unreadable."""
-    try:
-        from fmaplayer.ml import manifest
-
-        path = manifest.manifest_path_for(manifest.bundled_model_path())
-        return manifest.model_id(manifest.load_manifest(path))
-    except Exception:  # noqa: BLE001 - the worker reports a broken model when it loads it
-        return None
-
-
-def default_embedder_factory(device: str):
-    """The bundled model; imports its runtime (seconds for TensorFlow), so only call it in the worker thread
-    or the CLI."""
-    from fmaplayer.ml.embedder import Embedder
-
-    return Embedder(device=device)
 
 
 class EmbeddingWorker(QObject):

@@ -28,8 +28,10 @@ def test_build_wires_the_window_from_collaborators(qtbot, make_settings):
 def test_gui_arguments_parse():
     import argparse
 
+    from fmaplayer.cli import gui
+
     parser = argparse.ArgumentParser()
-    app.add_arguments("gui", parser)
+    gui.add_arguments("gui", parser)
     args = parser.parse_args(["--db", "x.db", "--folder", "/a", "--folder", "/b", "--no-scan"])
     assert args.db == "x.db" and args.folder == ["/a", "/b"] and args.no_scan
 

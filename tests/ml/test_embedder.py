@@ -8,7 +8,7 @@ import pytest
 
 from fmaplayer.errors import AudioDecodeError, ModelLoadError
 from fmaplayer.ml import manifest
-from tests.ml.generated_audio import noise, tone, write_audio
+from tests.audio_generated import noise, tone, write_audio
 
 pytestmark = pytest.mark.integration
 

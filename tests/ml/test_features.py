@@ -3,7 +3,7 @@ import pytest
 
 from fmaplayer.errors import AudioDecodeError
 from fmaplayer.ml import features
-from tests.ml.generated_audio import noise, tone, write_audio
+from tests.audio_generated import noise, tone, write_audio
 
 
 def test_feature_parameters():

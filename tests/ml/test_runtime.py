@@ -19,7 +19,7 @@ import pytest
 from fmaplayer.errors import ModelLoadError
 from fmaplayer.ml import features, manifest, runtime
 from tests.audio_fixtures import tone
-from tests.ml.generated_audio import noise, write_audio
+from tests.audio_generated import noise, write_audio
 
 pytestmark = pytest.mark.integration
 
@@ -227,7 +227,7 @@ def test_with_a_cuda_driver_tensorflow_is_tried_first(model, monkeypatch):
 
 
 def test_the_shipped_exports_belong_to_the_shipped_weights(model):
-    """Re-training without `python -m fmaplayer.ml.export --runtimes` would fall back to TensorFlow."""
+    """Re-training without `python -m fmaplayer.training.export --runtimes` would fall back to TensorFlow."""
     path, m = model
     assert set(m["runtimes"]) == {"litert", "onnxruntime"}
     for name, entry in m["runtimes"].items():

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmaplayer import selftest
+from fmaplayer.cli import self_test as selftest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_MODEL = ROOT / "models" / "cnn_lstm.keras"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmaplayer.ml import evaluation
+from fmaplayer.training import evaluation
 
 
 def test_precision_at_k_counts_same_label_neighbours():

@@ -15,13 +15,13 @@ from fmaplayer import __version__
 # subcommand -> "module:function"; the function takes (argparse.Namespace) and returns an exit code.
 # Each module also exposes `add_arguments(name, parser)` to declare its options.
 SUBCOMMANDS = {
-    "gui": ("fmaplayer.app", "Start the desktop app (the default)."),
-    "scan": ("fmaplayer.recommend.cli_commands", "Scan folders (and embed) without a window."),
-    "similar": ("fmaplayer.recommend.cli_commands", "Print the tracks most similar to a file."),
-    "train": ("fmaplayer.ml.train_cli", "Train a genre model."),
-    "distill": ("fmaplayer.ml.distill_cli", "Distil the musicnn teacher into the CNN-LSTM (training only)."),
-    "evaluate": ("fmaplayer.ml.evaluate_cli", "Evaluate models and write the report."),
-    "self-test": ("fmaplayer.selftest", "Load the bundled model and embed a generated tone."),
+    "gui": ("fmaplayer.cli.gui", "Start the desktop app (the default)."),
+    "scan": ("fmaplayer.cli.library_commands", "Scan folders (and embed) without a window."),
+    "similar": ("fmaplayer.cli.library_commands", "Print the tracks most similar to a file."),
+    "train": ("fmaplayer.cli.train", "Train a genre model."),
+    "distill": ("fmaplayer.cli.distill", "Distil the musicnn teacher into the CNN-LSTM (training only)."),
+    "evaluate": ("fmaplayer.cli.evaluate", "Evaluate models and write the report."),
+    "self-test": ("fmaplayer.cli.self_test", "Load the bundled model and embed a generated tone."),
 }
 
 

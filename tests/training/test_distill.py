@@ -4,8 +4,9 @@ and the evaluation helpers (overlap with the teacher, the validated genre thresh
 import numpy as np
 import pytest
 
-from fmaplayer.ml import distill, distill_eval, features, teacher
-from tests.ml.generated_audio import noise, tone, write_audio
+from fmaplayer.ml import features
+from fmaplayer.training import distill, distill_eval, teacher
+from tests.audio_generated import noise, tone, write_audio
 
 
 class StandInTeacher:
@@ -105,7 +106,7 @@ def test_genre_threshold_reaches_the_target_on_the_data_it_was_chosen_on():
 
 
 def test_generalisation_section_renders_every_system():
-    from fmaplayer.ml.generalisation import section_lines
+    from fmaplayer.training.generalisation import section_lines
 
     ov = {"avg": 0.5, "ci95": [0.4, 0.6], "chance": 0.1, "n": 40}
     spread = {"median_first": 90.0, "median_kth": 60.0, "median_gap_first_kth": 30.0,
@@ -137,7 +138,7 @@ def test_distill_train_runs_an_epoch_and_resumes(tmp_path):
     import argparse
     import json
 
-    from fmaplayer.ml import distill_cli
+    from fmaplayer.cli import distill as distill_cli
 
     data = tmp_path / "data" / "tiny"
     data.mkdir(parents=True)

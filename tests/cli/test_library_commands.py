@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from fmaplayer.recommend import cli_commands
+from fmaplayer.cli import library_commands as cli_commands
 from fmaplayer.recommend.calibration import match_percent
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder

@@ -1,4 +1,4 @@
-from fmaplayer.ml import report
+from fmaplayer.training import report
 
 
 def _system(label, hits):

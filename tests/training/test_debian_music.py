@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 import soundfile as sf
 
-from fmaplayer.ml import debian_music
+from fmaplayer.training import debian_music
 
 
 def _ogg(path, seconds):

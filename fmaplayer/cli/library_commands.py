@@ -82,7 +82,7 @@ def _bundled_manifest() -> dict | None:
 def _make_embedder(device: str, factory: Callable[[str], object] | None):
     if factory is not None:
         return factory(device)
-    from fmaplayer.workers.embedding_worker import default_embedder_factory
+    from fmaplayer.ml.embedder_factory import default_embedder_factory
 
     return default_embedder_factory(device)
 

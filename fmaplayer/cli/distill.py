@@ -1,6 +1,6 @@
 """`fmaplayer distill`: teacher targets and student training (training-time only; never run by the app).
 
-    python -m fmaplayer.ml.debian_music --out ~/.cache/fmaplayer-debian-music      # unlabelled audio
+    python -m fmaplayer.training.debian_music --out ~/.cache/fmaplayer-debian-music      # unlabelled audio
     fmaplayer distill targets --data ../shared/data --extra ~/.cache/fmaplayer-debian-music
     fmaplayer distill train   --data ../shared/data --extra ... --init models/cnn_lstm.keras --out RUN
 
@@ -28,7 +28,7 @@ LOSS_WEIGHTS = {"teacher": 1.0, "tags": 0.5, "genre": 0.2, "mood": 0.1}
 def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("step", choices=("targets", "train", "export"))
     parser.add_argument("--data", required=True, help="labelled collections (e.g. ../shared/data)")
-    parser.add_argument("--extra", help="unlabelled audio from `python -m fmaplayer.ml.debian_music`")
+    parser.add_argument("--extra", help="unlabelled audio from `python -m fmaplayer.training.debian_music`")
     parser.add_argument("--cache", help="distillation cache folder (outside the repo)")
     parser.add_argument("--max-segments", type=int, default=10, help="30-s segments per long track")
     parser.add_argument("--init", help="start from this .keras model (e.g. the bundled one)")
@@ -52,8 +52,8 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
 
 def sources(data: str, extra: str | None):
     """Labelled clips (artist split) + unlabelled tracks (Debian training packages) + unseen packages."""
-    from fmaplayer.ml import datasets, debian_music
-    from fmaplayer.ml.distill import Source
+    from fmaplayer.training import datasets, debian_music
+    from fmaplayer.training.distill import Source
 
     items = datasets.load_dataset(Path(data))
     split = datasets.artist_split(items, seed=SEED)
@@ -66,7 +66,7 @@ def sources(data: str, extra: str | None):
 
 
 def _targets(args) -> int:
-    from fmaplayer.ml import distill
+    from fmaplayer.training import distill
 
     cache = Path(args.cache) if args.cache else distill.default_cache_dir()
     srcs = sources(args.data, args.extra)
@@ -76,7 +76,7 @@ def _targets(args) -> int:
 
 
 def _train(args) -> int:
-    from fmaplayer.ml.train_cli import Logger
+    from fmaplayer.cli.train import Logger
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,7 @@ def _train(args) -> int:
     import keras
     import numpy as np
 
-    from fmaplayer.ml import distill, training
+    from fmaplayer.training import distill, training
 
     keras.utils.set_random_seed(SEED)
     cache = Path(args.cache) if args.cache else distill.default_cache_dir()
@@ -155,8 +155,9 @@ def _export(args) -> int:
     import keras
     import numpy as np
 
-    from fmaplayer.ml import datasets, debian_music, distill, distill_eval, features, teacher
+    from fmaplayer.ml import features
     from fmaplayer.ml import manifest as manifest_mod
+    from fmaplayer.training import datasets, debian_music, distill, distill_eval, teacher
 
     run_dir = Path(args.out)
     config = json.loads((run_dir / "config.json").read_text())
@@ -223,7 +224,7 @@ def _export(args) -> int:
                         "copyright": teacher.COPYRIGHT},
             "data": {k: config.get(k) for k in ("train_segments", "train_hours", "labelled_train_clips",
                                                 "unlabelled_tracks", "val_clips", "crops_per_epoch")},
-            "unlabelled_audio": "Debian game-music packages (fmaplayer.ml.debian_music), held out: "
+            "unlabelled_audio": "Debian game-music packages (fmaplayer.training.debian_music), held out: "
                                 + ", ".join(debian_music.HELD_OUT),
             "split": old["training"].get("split"),
             "summary": old["training"].get("summary"),
@@ -240,7 +241,7 @@ def _export(args) -> int:
     manifest_mod.write_manifest(manifest_mod.manifest_path_for(target), manifest)
     print(f"wrote {target}; genre threshold {threshold} (validation: {shown})")
     if args.runtimes:  # the .tflite/.onnx must come from these weights, or the app falls back to TensorFlow
-        from fmaplayer.ml import export
+        from fmaplayer.training import export
 
         for name, entry in export.export_runtimes(target).items():
             print(f"{name}: wrote {entry['file']} (min cosine with Keras {entry['export_check_min_cosine']})")
@@ -251,7 +252,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     if args.step == "targets" and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
         argv = sys.argv[sys.argv.index("targets"):]  # from `fmaplayer distill` or `-m ...distill_cli`
-        return subprocess.call([sys.executable, "-m", "fmaplayer.ml.distill_cli", *argv], env=env)
+        return subprocess.call([sys.executable, "-m", "fmaplayer.cli.distill", *argv], env=env)
     return {"targets": _targets, "train": _train, "export": _export}[args.step](args)
 
 

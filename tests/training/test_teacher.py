@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from fmaplayer.ml import teacher
+from fmaplayer.training import teacher
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("musicnn") is None or importlib.util.find_spec("tf_keras") is None,
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 CHILD = """
 import json, numpy as np
-from fmaplayer.ml import teacher
+from fmaplayer.training import teacher
 net = teacher.MusicnnTeacher(threads=1)
 t = np.arange(10 * teacher.SAMPLE_RATE) / teacher.SAMPLE_RATE
 rng = np.random.default_rng(0)

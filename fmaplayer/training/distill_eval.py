@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fmaplayer.ml import distill, evaluation, features
+from fmaplayer.ml import features
+from fmaplayer.training import distill, evaluation
 
 TARGET_ACCURACY = 0.8
 

@@ -74,7 +74,7 @@ class Logger:
 
 def prepare_data(data: str, out: Path, seed: int, split_path: str | None, cache: str | None, log):
     """Items, split (written to out/split.json with paths relative to the data root) and cached mels."""
-    from fmaplayer.ml import datasets, feature_cache
+    from fmaplayer.training import datasets, feature_cache
 
     root = Path(data)
     items = datasets.load_dataset(root)
@@ -100,8 +100,8 @@ def run(name: str, args: argparse.Namespace) -> int:
 
     import keras
 
-    from fmaplayer.ml import datasets, training
     from fmaplayer.ml.models import build_model
+    from fmaplayer.training import datasets, training
 
     keras.utils.set_random_seed(args.seed)
     items, split, mels = prepare_data(args.data, out, args.seed, args.split, args.cache, log)
@@ -183,7 +183,7 @@ def run(name: str, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m fmaplayer.ml.train_cli ...` (same options as `fmaplayer train`)."""
+    """`python -m fmaplayer.cli.train ...` (same options as `fmaplayer train`)."""
     parser = argparse.ArgumentParser(prog="fmaplayer train")
     add_arguments("train", parser)
     return run("train", parser.parse_args(argv))

@@ -1,8 +1,8 @@
 """Turn a training run into a bundled model: <models>/<name>.keras (no optimizer state) + manifest,
 and the .keras into the files the light runtimes run (<name>.tflite for LiteRT, <name>.onnx for ONNX Runtime).
 
-    python -m fmaplayer.ml.export --run /work/runs/cnn_lstm [--models models] [--metrics report.json]
-    python -m fmaplayer.ml.export --runtimes [--model models/cnn_lstm.keras]   # the exported files only
+    python -m fmaplayer.training.export --run /work/runs/cnn_lstm [--models models] [--metrics report.json]
+    python -m fmaplayer.training.export --runtimes [--model models/cnn_lstm.keras]   # the exported files only
 
 Re-run it whenever the weights change: it recomputes the sha256s that the Embedder checks. Exporting
 needs TensorFlow and tf2onnx (the `export` extra); running the exported files needs neither.
@@ -257,7 +257,7 @@ def export_runtimes(model_path: str | Path | None = None, names=tuple(EXPORTED_S
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fmaplayer.ml.export")
+    parser = argparse.ArgumentParser(prog="python -m fmaplayer.training.export")
     parser.add_argument("--run", help="training run folder (has best.keras, config.json)")
     parser.add_argument("--runtimes", action="store_true",
                         help="only (re-)export the LiteRT and ONNX files of an exported .keras")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmaplayer.ml import debian_music, distill_eval, evaluation, training
+from fmaplayer.training import debian_music, distill_eval, evaluation, training
 
 K = 10
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fmaplayer.ml import datasets, manifest
+from fmaplayer.ml import manifest
+from fmaplayer.training import datasets
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

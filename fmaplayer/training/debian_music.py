@@ -1,6 +1,6 @@
 """Fetch freely licensed music from Debian packages into a cache outside the repository.
 
-    python -m fmaplayer.ml.debian_music --out ~/.cache/fmaplayer-debian-music [--packages a,b]
+    python -m fmaplayer.training.debian_music --out ~/.cache/fmaplayer-debian-music [--packages a,b]
 
 Each package is fetched with `apt-get download` and unpacked with `dpkg -x` (nothing is installed); Ogg
 and Opus files of at least MIN_SECONDS inside it (also inside .pk3/.zip archives) are copied to
@@ -98,7 +98,7 @@ def tracks(out: Path, held_out: bool | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fmaplayer.ml.debian_music")
+    parser = argparse.ArgumentParser(prog="python -m fmaplayer.training.debian_music")
     parser.add_argument("--out", required=True, help="cache folder outside the repository")
     parser.add_argument("--packages", default=",".join(PACKAGES), help="comma list of Debian packages")
     args = parser.parse_args(argv)

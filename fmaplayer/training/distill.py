@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fmaplayer.ml import features, teacher
+from fmaplayer.ml import features
+from fmaplayer.training import teacher
 
 SEGMENT_SECONDS = 30.0
 TEACHER_DIM = 200

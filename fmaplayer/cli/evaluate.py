@@ -41,7 +41,7 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
 def _test_items(data: str, split_path: Path, part: str = "test"):
     import os
 
-    from fmaplayer.ml import datasets
+    from fmaplayer.training import datasets
 
     root = Path(data)
     base = root if root.is_dir() else root.parent
@@ -85,7 +85,8 @@ def _predict(model, x, has_mood):
 def evaluate_model(source, items, mels, timing_paths):
     import numpy as np
 
-    from fmaplayer.ml import evaluation, features, training
+    from fmaplayer.ml import features
+    from fmaplayer.training import evaluation, training
 
     label, model, genres, moods, state, meta = _load(source)
     xs, owner = [], []
@@ -150,8 +151,8 @@ def run(name: str, args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from fmaplayer.ml import evaluation, feature_cache
-    from fmaplayer.ml import report as report_mod
+    from fmaplayer.training import evaluation, feature_cache
+    from fmaplayer.training import report as report_mod
 
     out = Path(args.out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
@@ -191,7 +192,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         except Exception as exc:  # noqa: BLE001 - reported precisely instead
             results["baselines"]["musly"] = {"error": f"{type(exc).__name__}: {exc}"}
     if args.teacher_cache:
-        from fmaplayer.ml import generalisation
+        from fmaplayer.training import generalisation
 
         print("generalisation: teacher, unseen audio, score spread, genre threshold", flush=True)
         generalisation.run(args, items, mels, results)

@@ -91,7 +91,7 @@ def _plots(results: dict, out: Path) -> list[str]:
 
 def _paired_lines(results: dict) -> list[str]:
     """Each model minus each baseline, genre P@10 per anchor (same test tracks), paired bootstrap CI."""
-    from fmaplayer.ml.evaluation import paired_difference
+    from fmaplayer.training.evaluation import paired_difference
 
     def anchors(r):
         return r.get("recommendation", {}).get("genre", {}).get("p@10", {}).get("per_anchor")
@@ -212,7 +212,7 @@ def write_report(results: dict, out: Path, notes: str | None = None) -> None:
             lines.append(f"| {lab} | {counts.get(lab, '')} | " + " | ".join(row) + " |")
     lines += _paired_lines(results)
     if "generalisation" in results:
-        from fmaplayer.ml.generalisation import section_lines
+        from fmaplayer.training.generalisation import section_lines
 
         lines += section_lines(results["generalisation"])
     if plots:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from fmaplayer.ml import features
-from fmaplayer.ml.datasets import Item
+from fmaplayer.training.datasets import Item
 
 MOODS = ("Q1", "Q2", "Q3", "Q4")
 SILENCE_DB = 10 * math.log10(features.AMIN)

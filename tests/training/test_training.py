@@ -5,9 +5,10 @@ import json
 
 import numpy as np
 
-from fmaplayer.ml import datasets, features, training
+from fmaplayer.ml import features
 from fmaplayer.ml.models import build_model
-from tests.ml.generated_audio import noise, tone, write_audio
+from fmaplayer.training import datasets, training
+from tests.audio_generated import noise, tone, write_audio
 
 
 def test_tiny_training_run_lowers_the_loss(tmp_path, keras_seeded):
@@ -30,7 +31,7 @@ def test_tiny_training_run_lowers_the_loss(tmp_path, keras_seeded):
 
 
 def test_train_command_writes_split_checkpoints_and_resumes(tmp_path, keras_seeded):
-    from fmaplayer.ml import train_cli
+    from fmaplayer.cli import train as train_cli
 
     data = tmp_path / "data"
     data.mkdir()

@@ -1,4 +1,4 @@
-"""Exporting a .keras to the light runtimes' files (fmaplayer/ml/export.py), on small untrained models."""
+"""Exporting a .keras to the light runtimes' files (fmaplayer/training/export.py), on small untrained models."""
 
 import json
 
@@ -23,8 +23,8 @@ def _manifest_for(path, model, n_moods):
 
 @pytest.mark.parametrize("arch", ["cnn_lstm", "cnn_bilstm", "crnn"])
 def test_the_export_graph_unrolls_every_recurrent_layer_and_keeps_the_outputs(keras_seeded, arch):
-    from fmaplayer.ml.export import runtime_graph
     from fmaplayer.ml.models import build_model
+    from fmaplayer.training.export import runtime_graph
 
     model = build_model(arch, 3, 2)
     graph = runtime_graph(model, {"embedding": {"layer": "embedding"}, "moods": ["q1", "q2"]})
@@ -43,8 +43,8 @@ def test_the_export_graph_unrolls_every_recurrent_layer_and_keeps_the_outputs(ke
 
 def test_export_writes_a_checked_tflite_that_the_runtime_loads(keras_seeded, tmp_path):
     pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is not installed")
-    from fmaplayer.ml.export import export_runtimes
     from fmaplayer.ml.models import build_model
+    from fmaplayer.training.export import export_runtimes
 
     model = build_model("crnn", 3, 0)   # the smallest architecture, no mood head
     path = tmp_path / "m.keras"
@@ -68,8 +68,8 @@ def test_export_writes_a_checked_tflite_that_the_runtime_loads(keras_seeded, tmp
 
 def test_a_variant_that_fails_the_parity_check_gives_way_to_float32(keras_seeded, tmp_path, monkeypatch):
     pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is not installed")
-    from fmaplayer.ml import export
     from fmaplayer.ml.models import build_model
+    from fmaplayer.training import export
 
     monkeypatch.setattr(export, "_float_convs", lambda quantised, plain, n: b"not a flatbuffer")
     model = build_model("crnn", 3, 0)

@@ -1,7 +1,7 @@
 import csv
 
-from fmaplayer.ml import datasets
-from tests.ml.generated_audio import tone, write_audio
+from fmaplayer.training import datasets
+from tests.audio_generated import tone, write_audio
 
 
 def _fma_tree(root):

@@ -3,7 +3,7 @@
 import pytest
 
 from fmaplayer import cli
-from fmaplayer.ml import evaluate_cli
+from fmaplayer.cli import evaluate as evaluate_cli
 
 
 def test_a_training_command_without_its_packages_names_the_extra(monkeypatch, capsys):
@@ -17,7 +17,7 @@ def test_a_training_command_without_its_packages_names_the_extra(monkeypatch, ca
 
 
 def test_a_missing_module_in_an_app_command_is_not_hidden(monkeypatch):
-    from fmaplayer import selftest
+    from fmaplayer.cli import self_test as selftest
 
     def broken(name, args):
         raise ModuleNotFoundError("No module named 'numpy'", name="numpy")
