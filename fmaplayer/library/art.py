@@ -4,6 +4,9 @@ Embedded pictures (mutagen): ID3 APIC frames (MP3, and WAV/AIFF with ID3), FLAC 
 Opus ``METADATA_BLOCK_PICTURE`` comments, MP4 ``covr`` atoms. The front cover is preferred when a file
 holds several. Folder images: cover / folder / front / album with .jpg, .jpeg or .png, any letter case.
 
+Only regular files are read (a FIFO or a device named cover.jpg, or given as the track, is skipped before
+it is opened) and a folder image is read up to `MAX_ART_BYTES`, whatever its size claims.
+
 `ArtCache` keeps one image file per album (album artist or artist + album; the folder when untagged) in
 a cache folder, so the player bar, the relevant panel and MPRIS (`mpris:artUrl` wants a file URL) share
 one decoded copy and an album of 20 tracks is looked up once. It is safe to call from any thread.
@@ -17,6 +20,8 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from fmaplayer.library.regular_file import open_regular, read_regular
 
 FOLDER_NAMES = ("cover", "folder", "front", "album")
 FOLDER_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -59,7 +64,8 @@ def embedded_art(path: str) -> Art | None:
         import mutagen
         from mutagen.flac import Picture
 
-        audio = mutagen.File(path)
+        with open_regular(path) as handle:    # a FIFO or device is refused before mutagen reads it
+            audio = mutagen.File(handle)
     except Exception:  # noqa: BLE001 - any tag-reading failure just means "no embedded art"
         return None
     if audio is None:
@@ -110,11 +116,8 @@ def folder_art(path: str) -> Art | None:
                 continue
             candidate = os.path.join(folder, name)
             try:
-                if os.path.getsize(candidate) > MAX_ART_BYTES:
-                    continue
-                with open(candidate, "rb") as handle:
-                    data = handle.read()
-            except OSError:
+                data = read_regular(candidate, MAX_ART_BYTES)
+            except OSError:   # unreadable, not a regular file, or too large: try the next name
                 continue
             if data:
                 return Art(data, sniff_mime(data), candidate)

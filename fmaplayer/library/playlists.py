@@ -19,9 +19,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from fmaplayer.errors import FmaplayerError
+from fmaplayer.library.regular_file import read_regular
 from fmaplayer.library.track import Track
 
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
+MAX_PLAYLIST_BYTES = 64 << 20   # about a million entries; a FIFO or a device is refused before reading
 
 
 class PlaylistError(FmaplayerError):
@@ -75,8 +77,7 @@ def _decode(data: bytes, suffix: str) -> str:
 def read_playlist(path: str | os.PathLike) -> Playlist:
     path = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path, MAX_PLAYLIST_BYTES)
     except OSError as exc:
         raise PlaylistError(f"Cannot read the playlist {path}: {exc.strerror or exc}") from exc
     text = _decode(data, os.path.splitext(path)[1].lower())

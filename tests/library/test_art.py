@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import struct
 import zlib
 
@@ -14,6 +15,7 @@ from mutagen.oggvorbis import OggVorbis
 from fmaplayer.library.art import ArtCache, album_key, embedded_art, find_art, folder_art, sniff_mime
 from fmaplayer.library.track import Track
 from tests.audio_fixtures import write_tone
+from tests.bounded_run import run_bounded
 
 
 def png_bytes(width: int = 2, height: int = 2, rgb=(200, 30, 30)) -> bytes:
@@ -116,3 +118,43 @@ def test_album_key():
     assert album_key(a) == album_key(b)
     assert album_key(Track(id=3, path="/m/a/3.flac")) == album_key(Track(id=4, path="/m/a/4.flac"))
     assert album_key(Track(id=3, path="/m/a/3.flac")) != album_key(a)
+
+
+# ---- special files named like covers (or given as the track): refused before they are opened --------
+ART_IN_CHILD = """
+import sys
+from fmaplayer.library.art import find_art, folder_art, embedded_art
+print(find_art(sys.argv[1]), folder_art(sys.argv[1]), embedded_art(sys.argv[1]))
+"""
+
+
+def test_a_cover_that_is_dev_zero_or_a_fifo_is_skipped_without_blocking_or_filling_memory(tmp_path):
+    for name, make in (("zero", lambda p: os.symlink("/dev/zero", p)), ("fifo", os.mkfifo)):
+        folder = tmp_path / name
+        folder.mkdir()
+        make(str(folder / "cover.jpg"))                   # a device (size 0, never ends) / a FIFO, no writer
+        (folder / "folder.png").write_bytes(png_bytes())  # the next name is still found
+        track = folder / "01.mp3"
+        track.write_bytes(b"not audio")
+        out = run_bounded(ART_IN_CHILD, str(track), seconds=60, megabytes=768)
+        assert out.count("folder.png") == 2 and out.endswith("None\n"), out
+        (folder / "folder.png").unlink()
+        assert run_bounded(ART_IN_CHILD, str(track), seconds=60, megabytes=768) == "None None None\n"
+
+
+def test_a_track_that_is_a_fifo_or_a_device_gives_no_art_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.mp3")
+    os.symlink("/dev/zero", tmp_path / "zero.flac")
+    for track in ("pipe.mp3", "zero.flac"):
+        assert run_bounded(ART_IN_CHILD, str(tmp_path / track), megabytes=768) == "None None None\n"
+
+
+def test_a_cover_larger_than_the_limit_is_skipped(tmp_path, monkeypatch):
+    import fmaplayer.library.art as art_module
+
+    track = write_tone(tmp_path / "a" / "01.wav", seconds=0.2)
+    (tmp_path / "a" / "cover.jpg").write_bytes(JPEG + b"\0" * 100)
+    monkeypatch.setattr(art_module, "MAX_ART_BYTES", 64)
+    assert folder_art(str(track)) is None
+    monkeypatch.setattr(art_module, "MAX_ART_BYTES", 1000)
+    assert folder_art(str(track)).data == JPEG + b"\0" * 100

@@ -15,6 +15,7 @@ from fmaplayer.library.playlists import (
 )
 from fmaplayer.library.track import Track
 from tests.audio_fixtures import write_tone
+from tests.bounded_run import run_bounded
 
 
 @pytest.fixture
@@ -96,3 +97,32 @@ def test_resolve_paths_prefers_library_tracks(music, tmp_path):
 
 def test_is_playlist():
     assert is_playlist("/a/b.M3U") and is_playlist("x.m3u8") and not is_playlist("x.flac")
+
+
+READ_IN_CHILD = """
+import sys
+from fmaplayer.library.playlists import read_playlist, PlaylistError
+try:
+    read_playlist(sys.argv[1])
+except PlaylistError as exc:
+    print("error:", exc)
+"""
+
+
+def test_a_playlist_that_is_a_fifo_or_dev_zero_is_refused_without_blocking_or_filling_memory(tmp_path):
+    os.mkfifo(tmp_path / "pipe.m3u8")
+    os.symlink("/dev/zero", tmp_path / "zero.m3u")
+    for name, kind in (("pipe.m3u8", "FIFO"), ("zero.m3u", "device")):
+        out = run_bounded(READ_IN_CHILD, str(tmp_path / name), seconds=60, megabytes=768)
+        assert out.startswith("error: Cannot read the playlist"), out
+        assert f"not a regular file (a {kind}" in out, out
+
+
+def test_a_playlist_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
+    import fmaplayer.library.playlists as playlists
+
+    path = tmp_path / "big.m3u8"
+    path.write_text("#EXTM3U\n" + "a.mp3\n" * 100, encoding="utf-8")
+    monkeypatch.setattr(playlists, "MAX_PLAYLIST_BYTES", 100)
+    with pytest.raises(PlaylistError, match="too large"):
+        read_playlist(path)
