@@ -126,3 +126,99 @@ def test_a_playlist_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(playlists, "MAX_PLAYLIST_BYTES", 100)
     with pytest.raises(PlaylistError, match="too large"):
         read_playlist(path)
+
+
+# ---- Save queue as playlist -> Open playlist gives back every track, whatever its name ----------------
+HOSTILE_NAMES = [
+    "#1 hit.mp3", "#EXTINF:1,x.mp3", " lead space.mp3", "  two leading.mp3", "trailing space.mp3 ",
+    "tab\tinside.mp3", "trailing tab.mp3\t", "new\nline.mp3", "carriage\rreturn.mp3", "crlf\r\n.mp3",
+    "line\u2028separator.mp3", "next\x85line.mp3", "vertical\x0btab.mp3", "form\x0cfeed.mp3",
+    "back\\slash.mp3", "percent %20 and %.mp3", "semi;colon?query#frag.mp3", "~tilde first.mp3",
+    "~/in a tilde folder.mp3", "~root/not a home.mp3", "a:/b.mp3", "http:/x.mp3", "\ufeffbom first.mp3",
+    "ünïcødé — 曲.mp3", "quote\"s 'and' <angles>.mp3", "-dash.mp3", ". dot space.mp3", "..double dot.mp3",
+    os.fsdecode(b"latin1 caf\xe9.mp3"),   # not UTF-8: only bytes
+]
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    folder = tmp_path / "music"
+    tracks = []
+    for number, name in enumerate(HOSTILE_NAMES):
+        path = folder / "sub" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        tracks.append(Track(id=number + 1, path=str(path), title=name, artist="A\nB"))
+    return tracks
+
+
+@pytest.mark.parametrize("where, suffix", [("music", ".m3u8"), ("music", ".m3u"), ("elsewhere", ".m3u8"),
+                                           ("music/sub", ".m3u")])
+def test_hostile_names_round_trip(tmp_path, hostile, where, suffix):
+    playlist_path = tmp_path / where / f"queue{suffix}"
+    playlist_path.parent.mkdir(parents=True, exist_ok=True)
+    assert write_playlist(playlist_path, hostile) == len(hostile)
+    data = playlist_path.read_bytes()
+    data.decode("utf-8")                                      # always valid UTF-8, even for a Latin-1 name
+    lines = data.split(b"\n")
+    assert len(lines) == 2 * len(hostile) + 2 and lines[-1] == b""   # one line per entry, nothing broke
+    playlist = read_playlist(playlist_path)
+    assert playlist.missing == []
+    assert playlist.paths == [t.path for t in hostile]
+
+
+def test_names_that_a_line_cannot_hold_are_written_as_file_urls_and_others_stay_readable(tmp_path, hostile):
+    playlist_path = tmp_path / "music" / "queue.m3u8"
+    write_playlist(playlist_path, hostile)
+    entries = [line for line in playlist_path.read_text(encoding="utf-8").split("\n")[1:-1]
+               if not line.startswith("#EXTINF")]
+    by_name = dict(zip(HOSTILE_NAMES, entries, strict=True))
+    assert by_name["#1 hit.mp3"] == "sub/#1 hit.mp3"                           # not at the line's start
+    assert by_name[" lead space.mp3"] == "sub/ lead space.mp3"
+    assert by_name["ünïcødé — 曲.mp3"] == "sub/ünïcødé — 曲.mp3"          # readable where it can be
+    url = "file://" + str(tmp_path / "music/sub/new%0Aline.mp3").replace(" ", "%20")
+    assert by_name["new\nline.mp3"] == url
+    assert by_name["percent %20 and %.mp3"].startswith("sub/percent %20")    # a path, not decoded twice
+
+
+def test_a_relative_entry_starting_with_hash_tilde_or_space_is_written_dot_slash(tmp_path, hostile):
+    playlist_path = tmp_path / "music" / "sub" / "queue.m3u8"
+    write_playlist(playlist_path, hostile)
+    lines = playlist_path.read_text(encoding="utf-8").split("\n")
+    for name in ("#1 hit.mp3", " lead space.mp3", "~tilde first.mp3", "~/in a tilde folder.mp3"):
+        assert "./" + name in lines
+
+
+def test_reading_keeps_spaces_and_hashes_that_are_part_of_names(tmp_path):
+    folder = tmp_path / "m"
+    for name in (" lead.mp3", "trail.mp3 ", "#hash.mp3", "plain.mp3"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"x")
+    (folder / "~").mkdir()
+    (folder / "~" / "t.mp3").write_bytes(b"x")
+    playlist_path = folder / "list.m3u"
+    playlist_path.write_bytes("\ufeff#EXTM3U\r\n lead.mp3\r\ntrail.mp3 \r\n#hash.mp3\r\n./#hash.mp3\r\n"
+                              "   plain.mp3  \r\n  # an indented comment\r\n~/t.mp3\r\n"
+                              f"file://{folder}/%23hash.mp3\n".encode())
+    playlist = read_playlist(playlist_path)
+    assert playlist.paths == [str(folder / n) for n in (" lead.mp3", "trail.mp3 ", "#hash.mp3", "plain.mp3",
+                                                         "~/t.mp3", "#hash.mp3")]
+    assert playlist.missing == []
+
+
+def test_an_entry_with_a_nul_or_naming_a_special_file_is_listed_with_its_reason(tmp_path):
+    os.mkfifo(tmp_path / "pipe.mp3")
+    (tmp_path / "folder.mp3").mkdir()
+    playlist_path = tmp_path / "odd.m3u8"
+    playlist_path.write_text("~a\0b\nfile:///x%00y.mp3\npipe.mp3\nfolder.mp3\n/dev/zero\nfile://host/x.mp3\n"
+                             + "n" * 5000 + ".mp3\n", encoding="utf-8")
+    playlist = read_playlist(playlist_path)                                    # no ValueError escapes
+    assert playlist.paths == []
+    reasons = [(m.line, m.reason) for m in playlist.missing]
+    assert reasons[0] == (1, "invalid file name (it contains a NUL character)")
+    assert reasons[1] == (2, "invalid file name (it contains a NUL character)")
+    assert reasons[2] == (3, "not a regular file (a FIFO (named pipe))")
+    assert reasons[3] == (4, "not a regular file (a folder)")
+    assert reasons[4] == (5, "not a regular file (a device)")
+    assert reasons[5] == (6, "remote URL (not supported)")
+    assert reasons[6][0] == 7 and reasons[6][1].startswith("cannot be read:")  # name too long
