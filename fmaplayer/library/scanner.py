@@ -2,9 +2,11 @@
 
 A file is identified by path + size + mtime: unchanged files are not opened again, changed and new
 ones are read (tags with mutagen, validity and duration with libsndfile), files gone from disk leave
-the library. Results are committed in batches, each one transaction, so a scan killed at any moment
-leaves a consistent database and the next scan carries on from there. Bad files never stop the scan:
-each is stored with `error` set to the reason.
+the library, but only when their folder is demonstrably there: a file that merely cannot be seen (an
+unplugged drive, a dropped mount, a folder vanishing mid-scan) keeps its track and analysis, masked as
+unavailable until a scan sees it again (see reachability.py). Results are committed in batches, each
+one transaction, so a scan killed at any moment leaves a consistent database and the next scan carries
+on from there. Bad files never stop the scan: each is stored with `error` set to the reason.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from fmaplayer.errors import AudioDecodeError, TagReadError, is_transient_reason
 from fmaplayer.library.paths import display_path, native_path
+from fmaplayer.library.reachability import Reachability, is_unavailable_reason, unlisted_reason
 from fmaplayer.library.store import LibraryStore
 from fmaplayer.library.tags import TagInfo, read_tags, sanitize_text
 from fmaplayer.library.track import Track
@@ -68,8 +71,10 @@ class ScanSummary:
     unreadable: int  # among the files read in this scan (new or changed)
     seconds: float
     cancelled: bool = False
-    folder_errors: tuple[str, ...] = field(default=())  # folders that could not be listed, with reasons
+    folder_errors: tuple[str, ...] = field(default=())  # folders not listed or not seen, with reasons
     unreadable_added: int = 0  # of `unreadable`, those new to the library (counted in `added` too)
+    unavailable: int = 0  # missing files kept (masked) because their folder cannot be seen, not removed
+    available_again: int = 0  # masked tracks seen again unchanged: back with their analysis
 
 
 def describe_scan(summary: object) -> str:
@@ -79,7 +84,9 @@ def describe_scan(summary: object) -> str:
     unreadable_added = min(getattr(summary, "unreadable_added", 0), unreadable)
     counts = {"added": getattr(summary, "added", 0) - unreadable_added,
               "updated": getattr(summary, "updated", 0) - (unreadable - unreadable_added),
-              "removed": getattr(summary, "removed", 0), "unreadable": unreadable}
+              "removed": getattr(summary, "removed", 0), "unreadable": unreadable,
+              "available again": getattr(summary, "available_again", 0),
+              "kept as unavailable (folder not reachable)": getattr(summary, "unavailable", 0)}
     parts = [f"{count:,} {name}" for name, count in counts.items() if count > 0]
     return ", ".join(parts) if parts else "no changes"
 
@@ -247,21 +254,35 @@ class Scanner:
         known = self.store.file_stats(roots)
         found: dict[str, tuple[int, float]] = {}
         stat_errors: dict[str, str] = {}
-        kept_folders: list[str] = []  # folders that could not be listed: their tracks are kept
-        folder_errors: list[str] = []
+        unlisted: dict[str, str] = {}  # folders the walk could not list -> mask reason for their tracks
+        devices: dict[str, int] = {}  # root -> st_dev when its walk began
+        folder_errors: dict[str, str] = {}  # folder -> what to tell the user about it
         walk_reporter = _ProgressReporter(progress, 0)  # total 0: still counting
         for root in roots:
-            if not self._walk(root, found, stat_errors, kept_folders, folder_errors, cancel, walk_reporter):
-                return ScanSummary(0, 0, 0, 0, 0, time.perf_counter() - started, True, tuple(folder_errors))
+            if not self._walk(root, found, stat_errors, unlisted, devices, folder_errors, cancel,
+                              walk_reporter):
+                return ScanSummary(0, 0, 0, 0, 0, time.perf_counter() - started, True,
+                                   tuple(folder_errors.values()))
 
-        kept_prefixes = tuple(os.path.join(f, "") for f in kept_folders)
-        gone = [p for p in known if p not in found and not (kept_prefixes and p.startswith(kept_prefixes))]
+        # Decided after the walk, when a folder that went away mid-walk is seen to be gone.
+        reach = Reachability(roots, devices, unlisted)
+        stored_errors = self.store.errors_by_path(roots)
+        # unmask first: a track seen again unchanged comes back as it was, analysis and all
+        back = [p for p, error in stored_errors.items()
+                if is_unavailable_reason(error) and p in found and known.get(p) == found[p]]
+        available_again = self.store.clear_unavailable(back)
+        masked = _keep_links_to_unseen_targets(found, stat_errors, known, reach)
+        gone, masked_missing = reach.split(p for p in known if p not in found and p not in masked)
+        masked.update(masked_missing)
         removed = self.store.remove_paths(gone) if gone else 0
+        self.store.mark_unavailable(masked)
         # a file that could not be read last time (permissions, I/O) is read again though unchanged
-        retry = {p for p, error in self.store.errors_by_path(roots).items() if is_transient_reason(error)}
-        return self._read_changed(
-            found, known, stat_errors, removed, folder_errors, started, progress, cancel, retry
+        retry = {p for p, error in stored_errors.items()
+                 if is_transient_reason(error) and not is_unavailable_reason(error)}
+        summary = self._read_changed(
+            found, known, stat_errors, removed, started, progress, cancel, retry, reach
         )
+        return _with_masks(summary, len(masked), available_again, folder_errors, reach)
 
     def scan_files(
         self,
@@ -276,7 +297,8 @@ class Scanner:
         known: dict[str, tuple[int, float]] = {}
         stat_errors: dict[str, str] = {}
         retry: set[str] = set()
-        gone = []
+        missing: list[str] = []
+        back: list[str] = []
         for file in files:
             path = os.path.abspath(os.fsdecode(file))
             if os.path.splitext(path)[1].lower() not in KNOWN_EXTENSIONS or path in found:
@@ -284,13 +306,15 @@ class Scanner:
             track = self.store.track_by_path(path)
             if track is not None:
                 known[path] = (track.size, track.mtime)
-                if track.error and is_transient_reason(track.error):
+                if is_unavailable_reason(track.error):
+                    back.append(path)  # unmasked below if seen again unchanged
+                elif track.error and is_transient_reason(track.error):
                     retry.add(path)
             try:
                 st = os.stat(path)
             except FileNotFoundError:
                 if track is not None:
-                    gone.append(path)
+                    missing.append(path)
                 continue
             except OSError as exc:
                 found[path] = (0, 0.0)
@@ -298,8 +322,15 @@ class Scanner:
                 continue
             if os.path.isfile(path):
                 found[path] = (st.st_size, st.st_mtime)
+        available_again = self.store.clear_unavailable(p for p in back if found.get(p) == known[p])
+        reach = Reachability()  # each file's own folder is its root
+        gone, masked = reach.split(missing)
         removed = self.store.remove_paths(gone) if gone else 0
-        return self._read_changed(found, known, stat_errors, removed, [], started, progress, cancel, retry)
+        self.store.mark_unavailable(masked)
+        summary = self._read_changed(
+            found, known, stat_errors, removed, started, progress, cancel, retry, reach
+        )
+        return _with_masks(summary, len(masked), available_again, {}, reach)
 
     def _read_changed(
         self,
@@ -307,14 +338,15 @@ class Scanner:
         known: dict[str, tuple[int, float]],
         stat_errors: dict[str, str],
         removed: int,
-        folder_errors: list[str],
         started: float,
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
         retry: set[str] | frozenset[str] = frozenset(),
+        reach: Reachability | None = None,
     ) -> ScanSummary:
         """Read the files of `found` whose (size, mtime) differ from `known`, or that are in `retry`
-        (unreadable last time for a passing reason), committing in batches."""
+        (unreadable last time for a passing reason), committing in batches. A known file that vanishes
+        before it is read is removed only when `reach` finds its folder there; else it is masked."""
         work = sorted(p for p, stat in found.items() if known.get(p) != stat or p in retry)
         unchanged = len(found) - len(work)
         total = len(found)
@@ -349,14 +381,17 @@ class Scanner:
             reporter.report(done, path)
         if batch:
             self.store.upsert_tracks(batch)
-        gone_now = [p for p in vanished if p in known]
+        reach = reach or Reachability()
+        reach.forget_verdicts()  # a folder seen there before the read may have gone since
+        gone_now, masked = reach.split(p for p in vanished if p in known)
         if gone_now:
             removed += self.store.remove_paths(gone_now)
+        self.store.mark_unavailable(masked)
         if not cancelled:
             reporter.report(total, "", force=True)
         return ScanSummary(
             added, updated, removed, unchanged, unreadable, time.perf_counter() - started, cancelled,
-            tuple(folder_errors), unreadable_added,
+            (), unreadable_added, len(masked),
         )
 
     # -- walking -------------------------------------------------------------------------------------
@@ -366,16 +401,17 @@ class Scanner:
         root: str,
         found: dict[str, tuple[int, float]],
         stat_errors: dict[str, str],
-        kept_folders: list[str],
-        folder_errors: list[str],
+        unlisted: dict[str, str],
+        devices: dict[str, int],
+        folder_errors: dict[str, str],
         cancel: threading.Event | None,
         reporter: _ProgressReporter | None = None,
     ) -> bool:
-        """Collect known audio files under `root` with their (size, mtime). False when cancelled."""
+        """Collect known audio files under `root` with their (size, mtime); note the folders that could
+        not be listed in `unlisted` and the root's device in `devices`. False when cancelled."""
         if not os.path.isdir(root):
-            # Missing music folder (unmounted drive?): keep its tracks rather than wipe them.
-            kept_folders.append(root)
-            folder_errors.append(f"{display_path(root)}: folder not found")
+            # Missing music folder (unmounted drive?): its tracks are masked, not wiped (Reachability).
+            folder_errors[root] = f"{display_path(root)}: folder not found"
             return True
         stack = [root]
         seen_dirs: set[tuple[int, int]] = set()
@@ -390,13 +426,17 @@ class Scanner:
                 if (st.st_dev, st.st_ino) in seen_dirs:
                     continue  # a symlink loop or a folder reached twice
                 seen_dirs.add((st.st_dev, st.st_ino))
+                if folder == root:
+                    devices[root] = st.st_dev
                 with os.scandir(folder) as it:
                     entries = list(it)
-            except FileNotFoundError:
-                continue  # removed mid-scan: its files are gone, so their tracks go too
+            except FileNotFoundError as exc:
+                # gone mid-walk: deleted, or its drive went away; Reachability tells which after the walk
+                unlisted[folder] = unlisted_reason(exc)
+                continue
             except OSError as exc:
-                kept_folders.append(folder)
-                folder_errors.append(f"{display_path(folder)}: {exc.strerror or exc}")
+                unlisted[folder] = unlisted_reason(exc)
+                folder_errors[folder] = f"{display_path(folder)}: {exc.strerror or exc}"
                 continue
             subfolders = []
             for entry in entries:
@@ -474,6 +514,30 @@ class Scanner:
         if tags.duration and not duration:
             duration = tags.duration  # the decoder's length wins: a header can lie (a WAV claiming 2 GB)
         return _record(path, size, mtime, tags, duration, error)
+
+
+def _with_masks(summary: ScanSummary, masked: int, available_again: int, folder_errors: dict[str, str],
+                reach: Reachability) -> ScanSummary:
+    """`summary` counting the tracks masked before the read too, and naming each folder that masked any."""
+    for folder, reason in reach.blocked.items():
+        folder_errors.setdefault(folder, f"{display_path(folder)}: {reason}")
+    return replace(summary, unavailable=summary.unavailable + masked, available_again=available_again,
+                   folder_errors=tuple(folder_errors.values()))
+
+
+def _keep_links_to_unseen_targets(
+    found: dict[str, tuple[int, float]], stat_errors: dict[str, str], known: Mapping[str, object],
+    reach: Reachability,
+) -> dict[str, str]:
+    """Known files that are links to a drive now unplugged: masked (path -> reason) and taken out of
+    `found`, instead of being re-read as broken links, which would drop their analysis."""
+    masked = {}
+    for path in [p for p, error in stat_errors.items() if p in known and error.startswith("broken link")]:
+        reason = reach.link_target_reason(path)
+        if reason is not None:
+            masked[path] = reason
+            del found[path], stat_errors[path]
+    return masked
 
 
 def _record(path: str, size: int, mtime: float, tags: TagInfo, duration: float, error: str | None) -> Track:

@@ -22,6 +22,7 @@ import numpy as np
 from fmaplayer.errors import LibraryError
 from fmaplayer.library import migrations
 from fmaplayer.library.paths import path_key, storable_text
+from fmaplayer.library.reachability import UNAVAILABLE_PREFIX
 from fmaplayer.library.track import Track
 
 _TRACK_COLUMNS = (
@@ -321,6 +322,39 @@ class LibraryStore:
         with self._write() as conn:
             cursor = conn.executemany("DELETE FROM tracks WHERE path = ?", keys)
             return max(cursor.rowcount, 0)
+
+    def mark_unavailable(self, reasons: Mapping[str, str]) -> int:
+        """Mask tracks whose folder cannot be seen (path -> reason): only `error` changes, so size, mtime
+        and the analysis stay. A track already unreadable for a reason of its own keeps that reason (an
+        unmask must never make a damaged file look readable). Returns how many tracks were masked."""
+        rows = [(_text(reason), path_key(path), len(UNAVAILABLE_PREFIX), UNAVAILABLE_PREFIX)
+                for path, reason in reasons.items()]
+        if not rows:
+            return 0
+        with self._write() as conn:
+            cursor = conn.executemany(
+                "UPDATE tracks SET error = ? WHERE path = ? AND (error IS NULL OR substr(error, 1, ?) = ?)",
+                rows,
+            )
+            return max(cursor.rowcount, 0)
+
+    def clear_unavailable(self, paths: Iterable[str | os.PathLike[str]]) -> int:
+        """Unmask tracks whose file is seen again unchanged; they come back with their analysis."""
+        rows = [(path_key(p), len(UNAVAILABLE_PREFIX), UNAVAILABLE_PREFIX) for p in paths]
+        if not rows:
+            return 0
+        with self._write() as conn:
+            cursor = conn.executemany(
+                "UPDATE tracks SET error = NULL WHERE path = ? AND substr(error, 1, ?) = ?", rows
+            )
+            return max(cursor.rowcount, 0)
+
+    def has_tracks_under(self, folder: str | os.PathLike[str]) -> bool:
+        """Whether any track lies under `folder` (one index probe, cheap enough for the UI thread)."""
+        ((low, high),) = _prefix_ranges([folder])
+        with self._read() as conn:
+            row = conn.execute("SELECT 1 FROM tracks WHERE path >= ? AND path < ? LIMIT 1", (low, high))
+            return row.fetchone() is not None
 
     # -- embeddings ----------------------------------------------------------------------------------
 

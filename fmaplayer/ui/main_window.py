@@ -226,7 +226,10 @@ class MainWindow(QMainWindow):
         if self.scan_controller is None:
             return False
         if paths is None:
-            paths = [folder for folder in self.settings.music_folders if os.path.isdir(folder)]
+            # a missing folder with tracks is scanned too, so they show as unavailable (drive unplugged)
+            has_tracks = getattr(self.store, "has_tracks_under", lambda folder: False)
+            paths = [folder for folder in self.settings.music_folders
+                     if os.path.isdir(folder) or has_tracks(folder)]
         paths = list(paths)
         if not paths:
             return False

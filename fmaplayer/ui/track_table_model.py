@@ -21,6 +21,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
+from fmaplayer.library.reachability import is_unavailable_reason
 from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
 
 TRACK_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -433,7 +434,9 @@ class TrackTableModel(QAbstractTableModel):
 
     def _tooltip(self, track: Any, column: int) -> str | None:
         if track.error is not None:
-            return plain_tooltip(f"Unreadable: {track.error}\n{track.path}")
+            # a masked track (its drive unplugged) is not damaged: say "Unavailable", as the reason does
+            state = "Unavailable" if is_unavailable_reason(track.error) else "Unreadable"
+            return plain_tooltip(f"{state}: {track.error}\n{track.path}")
         if column == Column.TITLE:
             return plain_tooltip(track.path)
         if column == Column.PREDICTED_GENRE and self.genre_tooltip is not None:

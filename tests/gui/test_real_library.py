@@ -99,3 +99,19 @@ def test_a_file_deleted_from_disk_leaves_the_queue_when_the_rescan_removes_it(ma
     assert finished.args[0].removed == 1
     assert [t.path for t in player.queue.items()] == [one.path, one.path]
     assert player.queue.current_index == 0
+
+
+def test_a_music_folder_on_an_unplugged_drive_shows_its_tracks_as_unavailable(make_window, make_settings,
+                                                                               real_parts, music, qtbot):
+    import os
+
+    store, player, window = _scanned_window(make_window, make_settings, real_parts, music, qtbot)
+    os.rename(music, music.with_name("unplugged"))
+    with qtbot.waitSignal(window.scanFinished, timeout=30000) as finished:
+        assert window.start_scan()   # the missing folder is scanned too: it still holds tracks
+    assert finished.args[0].removed == 0 and store.count() == 4
+    assert window.status.currentMessage() == "Scan finished: 4 kept as unavailable (folder not reachable)."
+    model = window.track_table_model
+    row = model.row_of_track(store.track_by_path(str(music / "a" / "one.flac")).id)
+    assert model.index(row, Column.STATUS).data() == "folder not reachable (drive unplugged?)"
+    assert model.index(row, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole).startswith("<qt>Unavailable: ")
