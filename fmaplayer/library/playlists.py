@@ -13,8 +13,8 @@ nothing else is stripped from an entry unless the entry as written names no file
 or leave trailing blanks). ``~`` is a name like any other. `.m3u` files may be in a legacy 8-bit encoding
 (Winamp wrote the system code page): UTF-8 is tried first, then Latin-1. Entries that name no playable
 file are kept in `missing` with their line number and the reason (not found, not a regular file, an
-invalid name), never dropped silently; remote URLs are reported as unsupported. The playlist itself must
-be a regular file of at most `MAX_PLAYLIST_BYTES`.
+invalid name), never dropped silently (the first `MAX_MISSING_KEPT`, and how many in all); remote URLs
+are reported as unsupported. The playlist itself must be a regular file of at most `MAX_PLAYLIST_BYTES`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ MAX_PLAYLIST_BYTES = 64 << 20   # about a million entries; a FIFO or a device is
 
 FILE_NOT_FOUND = "file not found"
 REMOTE_URL = "remote URL (not supported)"
+MAX_MISSING_KEPT = 1000         # entries listed in `missing`; `missing_count` counts them all
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # What a line cannot carry verbatim: control characters and every line separator some reader splits on.
@@ -56,7 +57,8 @@ class MissingEntry:
 class Playlist:
     path: str
     paths: list[str] = field(default_factory=list)     # existing files, absolute, in playlist order
-    missing: list[MissingEntry] = field(default_factory=list)
+    missing: list[MissingEntry] = field(default_factory=list)   # the first MAX_MISSING_KEPT of them
+    missing_count: int = 0
 
 
 def is_playlist(path: str | os.PathLike) -> bool:
@@ -150,7 +152,9 @@ def read_playlist(path: str | os.PathLike) -> Playlist:
         if resolved is not None:
             playlist.paths.append(resolved)
         else:
-            playlist.missing.append(MissingEntry(number, entry, reason))
+            playlist.missing_count += 1
+            if len(playlist.missing) < MAX_MISSING_KEPT:
+                playlist.missing.append(MissingEntry(number, entry, reason))
     return playlist
 
 

@@ -1,15 +1,18 @@
 """File → Open playlist… / Save queue as playlist…, and playlists dropped on the window.
 
 Reading, writing and resolving entries is core logic (`fmaplayer.library.playlists`); this module asks
-for file names, hands the tracks to the player and tells the user what could not be found.
+for file names, hands the tracks to the player and tells the user what could not be found. A playlist is
+read and its entries checked in a helper thread (a million entries, a slow share), never on the UI thread;
+the newest playlist asked for wins, and the list of entries that cannot be played is capped.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
 
@@ -17,13 +20,20 @@ from fmaplayer.library.playlists import PlaylistError, read_playlist, resolve_pa
 from fmaplayer.ui.text import display_text
 
 PLAYLIST_FILTER = "Playlists (*.m3u8 *.m3u);;All files (*)"
-_MISSING_SHOWN = 30
+_MISSING_SHOWN = 30        # in the message box
+_MISSING_DETAILED = 1000   # under "Show Details…"
 
 
 class PlaylistActions(QObject):
+    playlistOpened = Signal(list)   # the tracks of a playlist now playing (empty: nothing playable)
+    _read = Signal(int, object)     # from the reading thread: (request, result or PlaylistError)
+
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self._window = window
+        self._request = 0
+        self.reader: threading.Thread | None = None   # the latest reading thread, for tests
+        self._read.connect(self._on_read)
         style = window.style()
         self.open_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton),
                                    "Open &playlist…", window)
@@ -86,29 +96,57 @@ class PlaylistActions(QObject):
         return self._folder or next(iter(self._window.settings.music_folders), "")
 
     # ---- commands -------------------------------------------------------------------------------------
-    def open_playlist(self, path: str) -> list:
-        """Play the playlist's tracks (replacing the queue), report entries not found; returns the tracks."""
-        window = self._window
+    def open_playlist(self, path: str) -> None:
+        """Read the playlist in the background, then play its tracks (replacing the queue) and report
+        the entries that cannot be played; `playlistOpened` says when."""
+        self._request += 1
+        library = self._window.track_table_model.all_tracks()   # a snapshot for the reading thread
+        name = display_text(os.path.basename(path), 80)
+        self._window.status.showMessage(f"Opening the playlist {name}…")
+        self.reader = threading.Thread(target=self._read_in_background, args=(self._request, path, library),
+                                       name="fmaplayer-playlist", daemon=True)
+        self.reader.start()
+
+    def _read_in_background(self, request: int, path: str, library: list) -> None:
         try:
             playlist = read_playlist(path)
+            result: object = (path, playlist, *resolve_paths(playlist.paths, library))
         except PlaylistError as exc:
-            QMessageBox.warning(window, "Open playlist", str(exc))
-            return []
+            result = exc
+        except Exception as exc:  # noqa: BLE001 - whatever a hostile file does, the user gets a message
+            result = PlaylistError(f"Cannot read the playlist {path}: {exc}")
+        try:
+            self._read.emit(request, result)
+        except RuntimeError:      # the window closed meanwhile
+            pass
+
+    def _on_read(self, request: int, result: object) -> None:
+        if request != self._request:
+            return                # a newer playlist was asked for
+        window = self._window
+        if isinstance(result, PlaylistError):
+            window.status.clearMessage()
+            self.last_report = self._box("Open playlist", str(result))
+            self.playlistOpened.emit([])
+            return
+        path, playlist, tracks, unknown, unreadable = result
         self._folder = os.path.dirname(os.path.abspath(path))
-        tracks, unknown, unreadable = resolve_paths(playlist.paths, window.track_table_model.all_tracks())
         if tracks:
             window.player.play_tracks(tracks, 0)
         if unknown:
             window.start_scan(unknown)  # files outside the library: they play now and join it
         name = display_text(os.path.basename(path), 80)
-        problems = [f"line {m.line}: {display_text(m.entry, 200)} — {m.reason}" for m in playlist.missing]
-        problems += [f"{display_text(t.path, 200)} — {display_text(t.error, 100)}" for t in unreadable]
+        count = playlist.missing_count + len(unreadable)
         message = f"Playlist {name}: {len(tracks):,} tracks"
-        if problems:
-            message += f", {len(problems):,} not playable"
-            self._report(name, problems)
+        if count:
+            problems = [f"line {m.line}: {display_text(m.entry, 200)} — {m.reason}"
+                        for m in playlist.missing[:_MISSING_DETAILED]]
+            problems += [f"{display_text(t.path, 200)} — {display_text(t.error, 100)}"
+                         for t in unreadable[:max(0, _MISSING_DETAILED - len(problems))]]
+            message += f", {count:,} not playable"
+            self._report(name, problems, count)
         window.status.showMessage(message + ".", 8000)
-        return tracks
+        self.playlistOpened.emit(tracks)
 
     def save_queue(self, path: str) -> bool:
         return self.save_tracks(path, self._window.player.queue.items())
@@ -128,13 +166,20 @@ class PlaylistActions(QObject):
         window.status.showMessage(f"Saved {count:,} tracks to {display_text(path, 200)}.", 8000)
         return True
 
-    def _report(self, name: str, problems: list[str]) -> None:
+    def _box(self, title: str, text: str) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self._window)
+        box.open()
+        return box
+
+    def _report(self, name: str, problems: list[str], count: int) -> None:
+        """`problems`: the first of `count` entries that cannot be played, in words."""
         shown = problems[:_MISSING_SHOWN]
-        more = f"\n… and {len(problems) - len(shown):,} more" if len(problems) > len(shown) else ""
+        more = f"\n… and {count - len(shown):,} more" if count > len(shown) else ""
         box = QMessageBox(QMessageBox.Icon.Warning, "Open playlist",
-                          f"{len(problems):,} entries of {name} cannot be played.",
+                          f"{count:,} entries of {name} cannot be played.",
                           QMessageBox.StandardButton.Ok, self._window)
         box.setInformativeText("\n".join(shown) + more)
-        box.setDetailedText("\n".join(problems))
+        detailed = f"\n… and {count - len(problems):,} more" if count > len(problems) else ""
+        box.setDetailedText("\n".join(problems) + detailed)
         self.last_report = box
         box.open()

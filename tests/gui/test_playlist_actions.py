@@ -20,7 +20,13 @@ def _library(tmp_path):
     return tracks
 
 
-def test_save_the_queue_then_open_it_again(make_window, player, tmp_path):
+def _open(qtbot, window, path) -> list:
+    with qtbot.waitSignal(window.playlists.playlistOpened, timeout=10_000) as opened:
+        window.playlists.open_playlist(str(path))
+    return opened.args[0]
+
+
+def test_save_the_queue_then_open_it_again(make_window, player, tmp_path, qtbot):
     tracks = _library(tmp_path)
     window = make_window(store=FakeStore(tracks))
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
@@ -34,7 +40,7 @@ def test_save_the_queue_then_open_it_again(make_window, player, tmp_path):
     assert "song2.flac" in target.read_text(encoding="utf-8").splitlines()  # relative to the playlist
 
     player.queue.clear()
-    opened = window.playlists.open_playlist(str(target))
+    opened = _open(qtbot, window, target)
     assert opened == [tracks[2], tracks[0]]  # the library's own tracks, not copies
     assert player.calls[-1] == ("play_tracks", [tracks[2], tracks[0]], 0)
     assert window.queue_view.count() == 2
@@ -46,7 +52,7 @@ def test_missing_entries_are_reported(make_window, player, tmp_path, qtbot):
     window = make_window(store=FakeStore(tracks))
     playlist = tmp_path / "music" / "old.m3u"
     playlist.write_text("song0.flac\nvanished.flac\nsong1.flac\n", encoding="utf-8")
-    window.playlists.open_playlist(str(playlist))
+    _open(qtbot, window, playlist)
     assert [t.title for t in player.queue.items()] == ["Song 0", "Song 1"]
     box = window.playlists.last_report
     assert isinstance(box, QMessageBox)
@@ -72,3 +78,60 @@ def test_dropping_a_playlist_opens_it_and_scans_files_outside_the_library(make_w
     queued = player.queue.items()
     assert queued[0] is tracks[1] and queued[1].path == str(stray) and queued[1].display_title == "stray"
     assert str(stray) in [t.path for t in library.all_tracks()]
+
+
+def test_a_playlist_is_read_off_the_ui_thread_and_the_newest_request_wins(make_window, player, tmp_path,
+                                                                          qtbot, monkeypatch):
+    import threading
+
+    from fmaplayer.ui import playlist_actions
+
+    tracks = _library(tmp_path)
+    window = make_window(store=FakeStore(tracks))
+    first, second = tmp_path / "music" / "first.m3u8", tmp_path / "music" / "second.m3u8"
+    first.write_text("song0.flac\n", encoding="utf-8")
+    second.write_text("song2.flac\nsong1.flac\n", encoding="utf-8")
+    release, readers = threading.Event(), []
+    real_read = playlist_actions.read_playlist
+
+    def read(path):
+        readers.append(threading.current_thread())
+        if path == str(first):
+            release.wait(30)            # a slow share: the UI thread does not wait for it
+        return real_read(path)
+
+    monkeypatch.setattr(playlist_actions, "read_playlist", read)
+    window.playlists.open_playlist(str(first))
+    slow = window.playlists.reader
+    assert "Opening the playlist first.m3u8" in window.status.currentMessage()
+    assert _open(qtbot, window, second) == [tracks[2], tracks[1]]
+    release.set()
+    slow.join(30)
+    qtbot.wait(0)                       # the first playlist's late answer is delivered ... and ignored
+    assert player.calls[-1] == ("play_tracks", [tracks[2], tracks[1]], 0)
+    assert threading.main_thread() not in readers and len(readers) == 2
+
+
+def test_a_huge_playlist_lists_a_capped_number_of_missing_entries(make_window, player, tmp_path, qtbot):
+    tracks = _library(tmp_path)
+    window = make_window(store=FakeStore(tracks))
+    playlist = tmp_path / "music" / "huge.m3u8"
+    playlist.write_text("song0.flac\n" + "".join(f"gone {i}.flac\n" for i in range(20_000)), encoding="utf-8")
+    assert _open(qtbot, window, playlist) == [tracks[0]]
+    box = window.playlists.last_report
+    assert "20,000 entries of huge.m3u8" in box.text()
+    assert box.informativeText().count("\n") == 30 and box.informativeText().endswith("… and 19,970 more")
+    assert box.detailedText().count("\n") == 1000 and box.detailedText().endswith("… and 19,000 more")
+    assert "20,000 not playable" in window.status.currentMessage()
+    box.close()
+
+
+def test_a_playlist_that_is_a_fifo_is_refused_with_a_message(make_window, tmp_path, qtbot):
+    import os
+
+    window = make_window()
+    os.mkfifo(tmp_path / "pipe.m3u8")
+    assert _open(qtbot, window, tmp_path / "pipe.m3u8") == []
+    box = window.playlists.last_report
+    assert "not a regular file (a FIFO" in box.text()
+    box.close()

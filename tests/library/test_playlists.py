@@ -222,3 +222,13 @@ def test_an_entry_with_a_nul_or_naming_a_special_file_is_listed_with_its_reason(
     assert reasons[4] == (5, "not a regular file (a device)")
     assert reasons[5] == (6, "remote URL (not supported)")
     assert reasons[6][0] == 7 and reasons[6][1].startswith("cannot be read:")  # name too long
+
+
+def test_the_list_of_missing_entries_is_capped_but_counted(tmp_path, monkeypatch):
+    import fmaplayer.library.playlists as playlists
+
+    monkeypatch.setattr(playlists, "MAX_MISSING_KEPT", 10)
+    path = tmp_path / "gone.m3u8"
+    path.write_text("".join(f"gone {i}.mp3\n" for i in range(25)), encoding="utf-8")
+    playlist = read_playlist(path)
+    assert playlist.missing_count == 25 and [m.line for m in playlist.missing] == list(range(1, 11))
