@@ -239,7 +239,7 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
 def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     from fmaplayer.errors import AudioDecodeError
     from fmaplayer.library.paths import display_path
-    from fmaplayer.recommend import calibration
+    from fmaplayer.recommend import calibration, hybrid
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner, openable_names
     from fmaplayer.recommend.index import SimilarityIndex
     from fmaplayer.recommend.ranking import RankingMode, relevant
@@ -272,7 +272,8 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     manifest = _bundled_manifest() if embedder_factory is None else None
     model_id = manifest_mod.model_id(manifest) if manifest else embedder().model_id
     prior = calibration.model_centre(manifest or getattr(embedder(), "manifest", None))
-    index = SimilarityIndex(centred=True, prior_centre=prior)
+    layout = hybrid.layout_of(manifest or getattr(embedder(), "manifest", None))
+    index = SimilarityIndex(centred=True, prior_centre=prior, layout=layout)
     ids, matrix = store.load_embeddings(model_id)
     if len(ids):
         index.replace(ids, matrix)

@@ -38,8 +38,9 @@ def write_test_tone(path: Path, seconds: float = TONE_SECONDS, sr: int = TONE_SA
     return path
 
 
-def check_vector(vector, expected_dim: int | None) -> str | None:
-    """None when the embedding is a finite unit vector of the model's dimension, else what is wrong."""
+def check_vector(vector, expected_dim: int | None, layout=None) -> str | None:
+    """None when the embedding is a finite unit vector of the model's dimension (for a hybrid model: unit
+    style and timbre blocks, ml/similarity_space.py), else what is wrong."""
     import numpy as np
 
     v = np.asarray(vector)
@@ -49,9 +50,14 @@ def check_vector(vector, expected_dim: int | None) -> str | None:
         return f"embedding has {v.size} values, the model says {expected_dim}"
     if not np.all(np.isfinite(v)):
         return "embedding contains NaN or infinite values"
-    norm = float(np.linalg.norm(v.astype(np.float64)))
-    if abs(norm - 1.0) > NORM_TOLERANCE:
-        return f"embedding norm is {norm:.6f}, expected 1"
+    blocks = {"embedding": slice(None)}
+    if layout is not None:   # the tempo block is zero for a track without a clear pulse
+        blocks = {f"{name} block of the embedding": block
+                  for name, block in layout.blocks().items() if name != "tempo"}
+    for name, block in blocks.items():
+        norm = float(np.linalg.norm(v[block].astype(np.float64)))
+        if abs(norm - 1.0) > NORM_TOLERANCE:
+            return f"{name} norm is {norm:.6f}, expected 1"
     return None
 
 
@@ -67,7 +73,8 @@ def run(name: str, args) -> int:
             loaded = time.perf_counter()
             embedding = embedder.embed(tone)
         embedded = time.perf_counter()
-        problem = check_vector(embedding.vector, getattr(embedder, "dim", None))
+        problem = check_vector(embedding.vector, getattr(embedder, "vector_dim", None),
+                               getattr(embedder, "layout", None))
     except Exception as exc:  # any failure is the answer to "does it work here?"
         print(f"self-test FAILED: {type(exc).__name__}: {exc}")
         return 1

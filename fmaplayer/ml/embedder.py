@@ -26,7 +26,9 @@ from fmaplayer.errors import AudioDecodeError, ModelLoadError
 from fmaplayer.ml import features
 from fmaplayer.ml import manifest as manifest_mod
 from fmaplayer.ml import runtime as runtime_mod
+from fmaplayer.ml.similarity_space import SimilarityLayout, track_vectors
 from fmaplayer.ml.tempo import tempo_from_slices
+from fmaplayer.ml.timbre import timbre_stats
 
 BATCH_SIZES = (8, 16, 32, 64)  # padded batch shapes (few traced graphs, deterministic numerics)
 TRACKS_PER_CHUNK = 16
@@ -34,12 +36,13 @@ TRACKS_PER_CHUNK = 16
 
 @dataclass(frozen=True)
 class Embedding:
-    vector: np.ndarray  # float32 [D], unit norm
+    vector: np.ndarray  # float32: the stored vector (ml/similarity_space.py: style, timbre, tempo blocks)
     genre_probs: np.ndarray  # float32 [n_genres]
     mood_probs: np.ndarray | None  # float32 [n_moods] or None when the model has no mood head
     genre: str
     mood: str | None
     tempo: float | None = None  # BPM from the same slices (ml/tempo.py); None without a clear pulse
+    timbre: np.ndarray | None = None  # float32 [ml.timbre.DIM]: MFCC mean and std of the same slices
 
 
 class Embedder:
@@ -62,7 +65,10 @@ class Embedder:
         self.runtime: str = self._runtime.name
         self.genres: list[str] = list(self.manifest["genres"])
         self.moods: list[str] = list(self.manifest["moods"])
-        self.dim: int = int(self.manifest["embedding"]["dim"])
+        self.dim: int = int(self.manifest["embedding"]["dim"])   # the model's embedding layer
+        # a hybrid model stores style, timbre and tempo side by side (ml/similarity_space.py)
+        self.layout: SimilarityLayout | None = SimilarityLayout.from_manifest(self.manifest)
+        self.vector_dim: int = self.layout.dim if self.layout else self.dim
         # a genre is named only when its probability passes the threshold validated for this model
         self.genre_threshold: float = float(self.manifest.get("genre_threshold") or 0.0)
         self.model_id: str = manifest_mod.model_id(self.manifest)
@@ -111,17 +117,20 @@ class Embedder:
             results.append(
                 self._summarise(
                     emb[pos : pos + n], gen[pos : pos + n], None if mood is None else mood[pos : pos + n],
-                    tempo_from_slices(d),
+                    tempo_from_slices(d), timbre_stats(d),
                 )
             )
             pos += n
         return results
 
-    def _summarise(self, emb, gen, mood, tempo: float | None = None) -> Embedding:
+    def _summarise(self, emb, gen, mood, tempo: float | None = None,
+                   timbre: np.ndarray | None = None) -> Embedding:
         v = emb.astype(np.float64).mean(axis=0)
         norm = np.linalg.norm(v)
         # an all-zero ReLU embedding (silence) still needs a unit vector: use a fixed direction
         v = v / norm if norm > 1e-12 else np.full_like(v, 1 / np.sqrt(len(v)))
+        if self.layout is not None:
+            v = track_vectors(v, timbre, tempo, self.layout)[0]
         gp = gen.astype(np.float64).mean(axis=0).astype(np.float32)
         mp = None if mood is None else mood.astype(np.float64).mean(axis=0).astype(np.float32)
         best = int(np.argmax(gp))
@@ -132,7 +141,12 @@ class Embedder:
             self.genres[best] if gp[best] >= self.genre_threshold else "",
             None if mp is None else self.moods[int(np.argmax(mp))],
             tempo,
+            timbre,
         )
+
+    def embed_slices(self, decoded: Sequence[np.ndarray]) -> list[Embedding]:
+        """Each track's slices (features.track_slices) -> its Embedding (evaluation of the app's path)."""
+        return self._embed_decoded(list(decoded))
 
     def embed(self, path: str | Path) -> Embedding:
         result = self._embed_decoded([self._decode(path)])[0]

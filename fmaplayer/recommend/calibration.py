@@ -48,7 +48,13 @@ def centred_cosine(rows: np.ndarray, query: np.ndarray, centre: np.ndarray | Non
     (x-c).(q-c) = x.q - x.c - q.c + c.c and |x-c|^2 = 1 - 2 x.c + c.c. `prepared` (prepare_centre, which
     changes only with the library) may be passed in, so a query is one matrix-vector product and two
     element-wise passes."""
-    xq = rows @ query
+    return centre_scores(rows @ query, query, centre, prepared if centre is not None else None, rows)
+
+
+def centre_scores(xq: np.ndarray, query: np.ndarray, centre: np.ndarray | None,
+                  prepared: tuple[np.ndarray, np.ndarray] | None,
+                  rows: np.ndarray | None = None) -> np.ndarray:
+    """Plain dot products x.q of unit rows (xq, modified in place) -> their centred cosines."""
     if centre is None:
         return xq
     offset, inv_norm = prepared if prepared is not None else prepare_centre(rows, centre)

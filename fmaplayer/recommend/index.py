@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from fmaplayer.recommend import calibration
+from fmaplayer.ml.similarity_space import SimilarityLayout
+from fmaplayer.recommend import calibration, hybrid
 
 _MIN_CAPACITY = 1024
 # Above this many rows the product runs with one BLAS thread: on a 2-core machine where the embedding
@@ -53,10 +54,13 @@ class SimilarityIndex:
     """Track id -> unit vector, with exact top-k cosine queries."""
 
     def __init__(self, dim: int | None = None, centred: bool = False,
-                 prior_centre: np.ndarray | None = None) -> None:
+                 prior_centre: np.ndarray | None = None, layout: SimilarityLayout | None = None) -> None:
         """centred: scores are library-centred cosines (recommend.calibration), the app's and CLI's
-        choice; prior_centre: the model's training centre, blended in while the library is small."""
+        choice; prior_centre: the model's training centre, blended in while the library is small;
+        layout: a hybrid model's blocks and fusion weights (recommend/hybrid.py), applied to rows of
+        its size (during an upgrade the index may still hold the previous model's style-only rows)."""
         self.centred = centred
+        self.layout = layout
         self._centre: np.ndarray | None = None  # cached with its per-row terms; None after every mutation
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
         self.prior_centre = prior_centre
@@ -91,7 +95,10 @@ class SimilarityIndex:
         if not ids_list:
             return
         self._centre = None
-        rows = normalise_rows(vectors)
+        rows = np.asarray(vectors, dtype=np.float32)
+        rows = rows[None, :] if rows.ndim == 1 else rows
+        layout = self.layout if self.layout is not None and rows.shape[1] == self.layout.dim else None
+        rows = normalise_rows(rows) if layout is None else hybrid.unit_blocks(rows, layout)
         if rows.shape[0] != len(ids_list):
             raise ValueError(f"{len(ids_list)} ids but {rows.shape[0]} vectors")
         if self._dim is None or (self._size == 0 and self._matrix.shape[1] != rows.shape[1]):
@@ -180,6 +187,31 @@ class SimilarityIndex:
         row = self._row_of.get(int(track_id))
         return None if row is None else self._matrix[row].copy()
 
+    def active_layout(self) -> SimilarityLayout | None:
+        """The hybrid layout when the rows are of its size, else None (style-only rows)."""
+        if self.layout is not None and self._dim == self.layout.dim:
+            return self.layout
+        return None
+
+    def unit(self, vector: np.ndarray) -> np.ndarray:
+        """A vector scaled as the rows are (each block of a hybrid row on its own)."""
+        layout = self.active_layout()
+        if layout is not None and np.shape(vector)[-1] == layout.dim:
+            return hybrid.unit_blocks(vector, layout)[0]
+        return normalise_rows(vector)[0]
+
+    def similarity_rows(self) -> np.ndarray:
+        """Rows whose dot products are the scores the panel ranks by (the sound map, the sonic path)."""
+        return hybrid.similarity_rows(self._matrix[: self._size], self.active_layout(), self.centre())
+
+    def part_scores(self, query_vec: np.ndarray, track_id: int) -> dict[str, float | None] | None:
+        """How much each part (style, timbre, tempo) of a track matches `query_vec`; None if not here."""
+        row = self._row_of.get(int(track_id))
+        if row is None:
+            return None
+        return hybrid.part_scores(self._matrix[row], np.asarray(query_vec, np.float32),
+                                  self.active_layout(), self.centre())
+
     @property
     def prior_centre(self) -> np.ndarray | None:
         return self._prior_centre
@@ -195,24 +227,24 @@ class SimilarityIndex:
             return None
         if self._centre is None:
             prior = self._prior_centre
-            if prior is not None and self._dim is not None and prior.shape != (self._dim,):
+            live = hybrid.style_rows(self._matrix[: self._size], self.active_layout())
+            if prior is not None and self._dim is not None and prior.shape != (live.shape[1],):
                 prior = None  # a centre of another model's space: the library mean alone
-            row_sum = self._matrix[: self._size].sum(axis=0, dtype=np.float64) if self._size else None
+            row_sum = live.sum(axis=0, dtype=np.float64) if self._size else None
             self._centre = calibration.blended_centre(row_sum, self._size, prior)
-            live = self._matrix[: self._size]
             self._prepared = None if self._centre is None else calibration.prepare_centre(live, self._centre)
         return self._centre
 
     def scores(self, query_vec: np.ndarray) -> np.ndarray:
         """Cosine (library-centred when `centred`) of `query_vec` against every live row (order = `ids()`)."""
-        query = normalise_rows(query_vec)[0]
         rows = self._matrix[: self._size]
-        if self._size < _SINGLE_THREAD_ROWS:
+        layout = self.active_layout()
+        with _one_blas_thread() if self._size >= _SINGLE_THREAD_ROWS else contextlib.nullcontext():
             centre = self.centre()
-            return calibration.centred_cosine(rows, query, centre, self._prepared)
-        with _one_blas_thread():
-            centre = self.centre()
-            return calibration.centred_cosine(rows, query, centre, self._prepared)
+            if layout is not None and np.shape(query_vec)[-1] == layout.dim:
+                return hybrid.fused_scores(rows, np.asarray(query_vec, np.float32), layout, centre,
+                                           self._prepared)
+            return calibration.centred_cosine(rows, normalise_rows(query_vec)[0], centre, self._prepared)
 
     def top_k(self, query_vec: np.ndarray, k: int,
               exclude_ids: Iterable[int] = ()) -> list[tuple[int, float]]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fmaplayer.recommend.index import SimilarityIndex, normalise_rows
+from fmaplayer.recommend.index import SimilarityIndex
 
 # Copies of the anchor's file are not "relevant songs". The embedder is deterministic, so a copy has the
 # same vector up to float rounding; a cosine of ~1.0 alone is not enough, because this model maps very
@@ -69,7 +69,7 @@ def anchor_vector(index: SimilarityIndex, anchor_ids: Iterable[int]) -> np.ndarr
     centroid = np.mean(np.stack(vectors), axis=0)
     if not np.any(centroid):  # opposite anchors cancel out: fall back to the first
         centroid = vectors[0]
-    return normalise_rows(centroid)[0]
+    return index.unit(centroid)
 
 
 def anchor_genre(anchor_ids: Iterable[int], predicted_genres: Mapping[int, str]) -> str:
@@ -115,7 +115,7 @@ def relevant(
 
     references = [v for v in (index.vector(a) for a in anchors) if v is not None]
     if query_vector is not None:
-        references.append(normalise_rows(query_vector)[0])
+        references.append(index.unit(query_vector))
 
     def is_duplicate(track_id: int, score: float) -> bool:
         if score < DUPLICATE_COSINE:

@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from fmaplayer.ml.embedder_factory import EmbedderFactory, bundled_model_id, default_embedder_factory
+from fmaplayer.recommend import hybrid
 from fmaplayer.recommend.calibration import genre_explanation, model_centre
 from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
@@ -311,7 +312,9 @@ class RecommendationsIntegration(QObject):
     def _on_index_model(self, model_id: str) -> None:
         """The vectors about to load are this model's: centre them with its own training centre."""
         # the bundled model's centre for its vectors; another model's: the library mean alone
-        self.index.prior_centre = model_centre(self._manifest) if model_id == self._bundled_id else None
+        bundled = model_id == self._bundled_id
+        self.index.prior_centre = model_centre(self._manifest) if bundled else None
+        self.index.layout = hybrid.layout_of(self._manifest) if bundled else None
         # a new model's vectors replace the old ones (an upgrade's re-analysis ended): an open panel
         # still shows the old model's neighbours and scores, so it is asked again once they are in
         self._model_switched = self._serving_model not in ("", model_id)
@@ -336,7 +339,9 @@ class RecommendationsIntegration(QObject):
         if man is None or self._serving_model != self._bundled_id:
             return {}
         profiles = self.store.embedding_profiles(self._serving_model, [anchor_id, *result_ids])
-        return whys_for(profiles, anchor_id, result_ids, self._labels)
+        anchor = self.index.vector(anchor_id)
+        parts = {} if anchor is None else {rid: self.index.part_scores(anchor, rid) for rid in result_ids}
+        return whys_for(profiles, anchor_id, result_ids, self._labels, parts)
 
     def _on_index_loaded(self, ids, matrix, genres) -> None:
         if len(ids):

@@ -155,7 +155,7 @@ class SonicPathController(QObject):
 
     def path_between(self, start, target, length: int = DEFAULT_LENGTH) -> list:
         """Build, queue and show the path; returns its tracks ([] with a message in the panel)."""
-        finder = SonicPathFinder(self.index.ids(), self.index.matrix(), self.index.centre())
+        finder = SonicPathFinder(self.index.ids(), self.index.similarity_rows())
         try:
             path = finder.path(int(start.id), int(target.id), length)
         except SonicPathError as exc:

@@ -201,7 +201,7 @@ class SoundMapIntegration(QObject):
             self.dock.status.setText("No analysed tracks yet: the map fills as the library is analysed.")
             return None
         self.dock.status.setText(f"Placing {len(index):,} tracks…")
-        return self.worker.request(index.ids(), index.matrix(), self.model_id, index.centre())
+        return self.worker.request(index.ids(), index.similarity_rows(), self.model_id)
 
     def _on_map(self, serial: int, smap, final: bool) -> None:
         self.view.set_map(smap)

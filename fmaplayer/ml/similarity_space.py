@@ -1,0 +1,87 @@
+"""The stored track vector of a hybrid model: style, timbre and tempo side by side, each a unit block.
+
+A manifest with a `similarity` section asks for vectors laid out as
+    [ style (the CNN-LSTM's mean penultimate vector) | timbre (ml/timbre.py, standardised) | tempo ]
+each block scaled to unit length on its own, so a block's dot product is that part's cosine. The weights
+that fuse the parts are applied at query time (recommend/hybrid.py), so they can change without a
+re-analysis. A model without the section stores the style block alone, as before.
+
+Tempo is placed on a circle by log2(BPM): 90 and 180 BPM (the same pulse counted twice as fast) share a
+point, a tempo a tritone of octave away is opposite; a track without a clear pulse gets a zero block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fmaplayer.errors import ModelLoadError
+from fmaplayer.ml import timbre
+
+TEMPO_DIM = 2
+
+
+@dataclass(frozen=True)
+class SimilarityLayout:
+    style_dim: int
+    timbre_dim: int
+    tempo_dim: int
+    weights: dict[str, float]     # "style", "timbre", "tempo": non-negative, summing to 1
+    timbre_mean: np.ndarray
+    timbre_scale: np.ndarray
+    timbre_coeffs: int
+
+    @property
+    def dim(self) -> int:
+        return self.style_dim + self.timbre_dim + self.tempo_dim
+
+    def blocks(self) -> dict[str, slice]:
+        """Column range of each part in a stored vector."""
+        s, t = self.style_dim, self.style_dim + self.timbre_dim
+        return {"style": slice(0, s), "timbre": slice(s, t), "tempo": slice(t, self.dim)}
+
+    @classmethod
+    def from_manifest(cls, manifest: dict | None) -> SimilarityLayout | None:
+        section = (manifest or {}).get("similarity")
+        if not section:
+            return None
+        try:
+            style_dim = int(manifest["embedding"]["dim"])
+            coeffs = int(section["timbre"]["coefficients"])
+            mean = np.asarray(section["timbre"]["mean"], np.float32)
+            scale = np.asarray(section["timbre"]["scale"], np.float32)
+            weights = {k: float(section["weights"][k]) for k in ("style", "timbre", "tempo")}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"the model's manifest is damaged: its similarity section is unreadable "
+                                 f"({type(exc).__name__}: {exc})") from exc
+        if mean.shape != (2 * coeffs,) or scale.shape != mean.shape or min(weights.values()) < 0 \
+                or not np.isclose(sum(weights.values()), 1.0, atol=1e-3):
+            raise ModelLoadError("the model's manifest is damaged: its similarity section does not add up")
+        return cls(style_dim, 2 * coeffs, TEMPO_DIM, weights, mean, scale, coeffs)
+
+
+def tempo_block(bpm) -> np.ndarray:
+    """Rows of BPM (nan or None: no pulse) -> n x 2 unit points on the octave circle (zeros: no pulse)."""
+    bpm = np.atleast_1d(np.asarray([np.nan if b is None else b for b in np.atleast_1d(bpm)], np.float64))
+    out = np.zeros((len(bpm), TEMPO_DIM), np.float32)
+    ok = np.isfinite(bpm) & (bpm > 0)
+    angle = 2 * np.pi * np.log2(bpm[ok])
+    out[ok, 0], out[ok, 1] = np.cos(angle), np.sin(angle)
+    return out
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (rows / norms).astype(np.float32)
+
+
+def track_vectors(style: np.ndarray, timbre_stats: np.ndarray | None, tempo, layout: SimilarityLayout | None
+                  ) -> np.ndarray:
+    """The stored vectors (n x layout.dim) from each track's style vector, timbre statistics and BPM."""
+    style = _unit(np.atleast_2d(np.asarray(style, np.float32)))
+    if layout is None:
+        return style
+    unit_timbre = timbre.standardise(timbre_stats, layout.timbre_mean, layout.timbre_scale)
+    return np.hstack([style, unit_timbre, tempo_block(tempo)]).astype(np.float32)

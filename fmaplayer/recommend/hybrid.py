@@ -1,0 +1,107 @@
+"""The one similarity every consumer ranks by: style, timbre and tempo fused in one pass over the matrix.
+
+A hybrid model stores [style | timbre | tempo] unit blocks (ml/similarity_space.py). The score of a row
+x against a query q is
+    w_style * centred_cosine(x_style, q_style) + w_timbre * x_timbre . q_timbre + w_tempo * x_tempo . q_tempo
+with the weights chosen on the validation split and stored in the manifest. The style part is centred on
+the library as before (recommend/calibration.py); the timbre part is standardised with the training
+audio's statistics when it is made, so it needs no library statistics. Both dot products come from one
+product of the matrix with a (dim x 2) query matrix: the matrix is read once per query, as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fmaplayer.ml.similarity_space import SimilarityLayout
+from fmaplayer.recommend import calibration
+
+PARTS = ("style", "timbre", "tempo")
+
+
+def layout_of(manifest: dict | None) -> SimilarityLayout | None:
+    """The manifest's hybrid layout; None for a style-only model or a damaged section (the worker, which
+    loads the model, says what is wrong; ranking by style alone keeps the panel working meanwhile)."""
+    from fmaplayer.errors import ModelLoadError
+
+    try:
+        return SimilarityLayout.from_manifest(manifest)
+    except ModelLoadError:
+        return None
+
+
+def unit_blocks(vectors: np.ndarray, layout: SimilarityLayout) -> np.ndarray:
+    """Rows with each block scaled to unit length on its own (a zero block, e.g. no tempo, stays zero)."""
+    rows = np.array(np.atleast_2d(vectors), dtype=np.float32)
+    for block in layout.blocks().values():
+        norms = np.linalg.norm(rows[:, block], axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        rows[:, block] /= norms
+    return rows
+
+
+def style_rows(rows: np.ndarray, layout: SimilarityLayout | None) -> np.ndarray:
+    return rows if layout is None else rows[:, layout.blocks()["style"]]
+
+
+def query_matrix(query: np.ndarray, layout: SimilarityLayout) -> np.ndarray:
+    """(dim x 2): the first column gives the raw style dot product, the second the weighted rest."""
+    q = unit_blocks(query, layout)[0]
+    blocks = layout.blocks()
+    out = np.zeros((layout.dim, 2), np.float32)
+    out[blocks["style"], 0] = q[blocks["style"]]
+    out[blocks["timbre"], 1] = layout.weights["timbre"] * q[blocks["timbre"]]
+    out[blocks["tempo"], 1] = layout.weights["tempo"] * q[blocks["tempo"]]
+    return out
+
+
+def fused_scores(rows: np.ndarray, query: np.ndarray, layout: SimilarityLayout, centre: np.ndarray | None,
+                 prepared: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Fused score of `query` against every row (rows with unit blocks; centre of the style block)."""
+    q = query_matrix(query, layout)
+    both = rows @ q
+    q_style = q[layout.blocks()["style"], 0]
+    style = calibration.centre_scores(np.ascontiguousarray(both[:, 0]), q_style, centre, prepared)
+    style *= np.float32(layout.weights["style"])
+    style += both[:, 1]
+    return style
+
+
+def part_scores(row: np.ndarray, query: np.ndarray, layout: SimilarityLayout | None,
+                centre: np.ndarray | None) -> dict[str, float | None]:
+    """Each part's own similarity of one result to the query ("Why this song?"); None where a part is
+    missing (no timbre in this model, no clear pulse in either track)."""
+    if layout is None:
+        x, q = row[None, :].astype(np.float32), query.astype(np.float32)
+        q = q / max(float(np.linalg.norm(q)), 1e-12)
+        return {"style": float(calibration.centred_cosine(x / max(np.linalg.norm(x), 1e-12), q, centre)[0]),
+                "timbre": None, "tempo": None}
+    x, q = unit_blocks(row, layout)[0], unit_blocks(query, layout)[0]
+    blocks = layout.blocks()
+    out: dict[str, float | None] = {
+        "style": float(calibration.centred_cosine(x[None, blocks["style"]], q[blocks["style"]], centre)[0])}
+    for part in ("timbre", "tempo"):
+        a, b = x[blocks[part]], q[blocks[part]]
+        out[part] = float(a @ b) if np.any(a) and np.any(b) else None
+    return out
+
+
+def similarity_rows(rows: np.ndarray, layout: SimilarityLayout | None,
+                    centre: np.ndarray | None) -> np.ndarray:
+    """Rows whose plain dot products are the fused scores (up to the query-side centring term): the
+    space the sound map projects and the sonic path walks. Each block is centred (style) and scaled by
+    the square root of its weight, so |row|^2 = the weights of the parts it has."""
+    if layout is None:
+        unit = rows - (0 if centre is None else centre)
+        norms = np.linalg.norm(unit, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (unit / norms).astype(np.float32)
+    blocks = layout.blocks()
+    out = np.array(rows, dtype=np.float32)
+    style = out[:, blocks["style"]] - (0 if centre is None else centre)
+    norms = np.linalg.norm(style, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out[:, blocks["style"]] = style / norms
+    for part in PARTS:
+        out[:, blocks[part]] *= np.float32(np.sqrt(layout.weights[part]))
+    return out
