@@ -159,6 +159,7 @@ def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
 
 
 def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) -> int:
+    from fmaplayer.library.reachability import is_unavailable_reason
     from fmaplayer.library.scanner import Scanner
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner
 
@@ -193,7 +194,9 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
     seconds = time.perf_counter() - started
 
     tracks = [t for t in store.all_tracks() if _under(t.path, roots)]
-    unreadable = [(t.path, t.error) for t in tracks if t.error]
+    # a track on a drive that went away is kept, not unreadable: one line for all of them, not 20,000
+    masked = [t for t in tracks if t.error and is_unavailable_reason(t.error)]
+    unreadable = [(t.path, t.error) for t in tracks if t.error and not is_unavailable_reason(t.error)]
     failures = {}
     if model_id:
         by_id = {t.id: t.path for t in tracks}
@@ -214,6 +217,10 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
     print(f"library: {_shown(db_path)}", file=out)
     print(f"tracks: {len(tracks)} (added {added}, updated {updated}, removed {removed}, "
           f"scan {scan_seconds:.1f} s)", file=out)
+    again = sum(getattr(s, "available_again", 0) for s in summaries)
+    if masked or again:
+        print(f"unavailable: {len(masked)} kept with their analysis (folder not reachable: drive unplugged "
+              f"or not mounted?); available again: {again}", file=out)
     if embed_summary is not None:
         print(f"embedded: {embedded_total} of {len(tracks) - len(unreadable)} readable "
               f"({embed_summary.embedded} this run, model {model_id})", file=out)

@@ -119,3 +119,28 @@ def test_similar_on_an_analysed_track_answers_without_loading_the_model(tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout.strip().splitlines()
     assert out[-1] == "noTF" and len(json.loads("\n".join(out[:-1]))) == 2
+
+
+def test_scan_keeps_the_tracks_of_an_unplugged_drive_and_says_so(tmp_path, capsys):
+    """A library folder that is a link to another drive: the drive goes away, the scan keeps its tracks
+    and their analysis, says how many in one line instead of listing each as unreadable."""
+    drive, music = tmp_path / "drive", tmp_path / "music"
+    (music / "local").mkdir(parents=True)
+    write_tone(music / "local" / "here.wav", seconds=0.3)
+    for name in ("x", "y"):
+        write_tone(drive / f"{name}.wav", seconds=0.3, freq=300)
+    (music / "on-drive").symlink_to(drive, target_is_directory=True)
+    db, embedder = tmp_path / "lib.db", FakeEmbedder(dim=4)
+    assert cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder) == 0
+    capsys.readouterr()
+    drive.rename(tmp_path / "unplugged")
+    assert cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder) == 0
+    out = capsys.readouterr().out
+    assert "tracks: 3 (added 0, updated 0, removed 0" in out
+    assert "unavailable: 2 kept with their analysis" in out
+    assert "unreadable: 0" in out and "x.wav" not in out
+    assert "embedded: 3 of 3 readable (0 this run" in out
+    (tmp_path / "unplugged").rename(drive)
+    assert cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder) == 0
+    out = capsys.readouterr().out
+    assert "available again: 2" in out and "(0 this run" in out     # back without a re-analysis
