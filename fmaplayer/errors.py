@@ -40,3 +40,22 @@ _TRANSIENT_MARKS = ("permission denied", "system error", "input/output error", "
 def is_transient_reason(reason: str) -> bool:
     text = reason.lower()
     return any(mark in text for mark in _TRANSIENT_MARKS)
+
+
+# SQLite's "another connection holds the lock" codes (SQLITE_BUSY, SQLITE_LOCKED): the write goes through once
+# the other program lets go, so the analysis waits and tries again instead of stopping.
+_SQLITE_BUSY_CODES = (5, 6)
+_BUSY_MARKS = ("database is locked", "database is busy", "database table is locked")
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """Whether a LibraryError (or sqlite3 error) only says that another connection holds the lock."""
+    seen = 0
+    while exc is not None and seen < 5:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and (code & 0xFF) in _SQLITE_BUSY_CODES:
+            return True
+        if any(mark in str(exc).lower() for mark in _BUSY_MARKS):
+            return True
+        exc, seen = exc.__cause__, seen + 1
+    return False

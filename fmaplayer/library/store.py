@@ -143,8 +143,10 @@ def _chunks(items: Sequence, size: int = _MAX_VARS) -> Iterator[Sequence]:
 class LibraryStore:
     """SQLite-backed library; safe to share between threads. Raises LibraryError on database errors."""
 
-    def __init__(self, db_path: str | Path):
+    def __init__(self, db_path: str | Path, busy_timeout: float = 30.0):
         self.db_path = Path(db_path)
+        # how long one statement waits for another connection's write lock before "database is locked"
+        self._busy_timeout = float(busy_timeout)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -171,10 +173,11 @@ class LibraryStore:
         if self._closed:
             raise LibraryError("the library database is closed")
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE in _write).
-        conn = sqlite3.connect(str(self.db_path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(str(self.db_path), timeout=self._busy_timeout, isolation_level=None,
+                               check_same_thread=False)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
         self._local.conn = conn
         with self._connections_lock:
             self._connections.append(conn)

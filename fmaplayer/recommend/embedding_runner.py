@@ -9,6 +9,10 @@ The Qt `EmbeddingWorker` (fmaplayer/workers) drives it in a QThread with `stay_a
 runs it inline. Control methods (pause/resume/cancel/request_priority/refresh) are thread-safe and
 take effect at the next batch boundary; a priority request also runs while paused, because the user
 is waiting for it.
+
+Another program holding the database's write lock (a second fmaplayer, a backup tool, sqlite3) is not a
+fault: the store call is retried after a bounded backoff (0.5 s doubling to 30 s, woken early by cancel),
+the batch's vectors kept in hand, so the analysis carries on when the lock goes. Anything else stops it.
 """
 
 from __future__ import annotations
@@ -23,11 +27,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fmaplayer.errors import AnalysisError, AudioDecodeError, is_transient_reason
+from fmaplayer.errors import AnalysisError, AudioDecodeError, is_database_busy, is_transient_reason
 from fmaplayer.library.paths import display_path
 from fmaplayer.library.store import EmbeddingRow
 
 DEFAULT_BATCH_SIZE = 8
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0   # backoff while another program holds the database lock
+
+
+class _CancelledWhileWaiting(Exception):
+    """cancel() arrived while a store call waited for the database lock: the batch is redone next run."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,9 @@ class EmbeddingRunner:
         on_progress: Callable[[Progress], None] | None = None,
         on_committed: Callable[[CommittedBatch], None] | None = None,
         on_failed: Callable[[int, str], None] | None = None,
+        on_waiting: Callable[[str, float], None] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        retry_delays: tuple[float, float] = (RETRY_FIRST_S, RETRY_MAX_S),
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
@@ -83,7 +94,9 @@ class EmbeddingRunner:
         self.on_progress = on_progress
         self.on_committed = on_committed
         self.on_failed = on_failed
+        self.on_waiting = on_waiting   # (reason, seconds until the next try) while the database is locked
         self._clock = clock
+        self._retry_first, self._retry_max = (float(d) for d in retry_delays)
         self._cond = threading.Condition()
         self._queue: deque = deque()
         self._priority: list[int] = []
@@ -91,6 +104,7 @@ class EmbeddingRunner:
         self._cancelled = False
         self._refresh_requested = False
         self._done = 0
+        self._stalled_s = 0.0   # time spent waiting for another program's database lock
         self.summary = RunSummary()
 
     # --- control (any thread) -------------------------------------------------------------------
@@ -139,19 +153,22 @@ class EmbeddingRunner:
         """Embed everything pending. With stay_alive, then wait for priority/refresh until cancelled."""
         started = self._clock()
         self.summary = RunSummary(device=str(getattr(self.embedder, "device", "")), model_id=self.model_id)
-        self._load_queue()
-        self._emit_progress()
-        while True:
-            step = self._next_step(stay_alive)
-            if step is None:
-                break
-            kind, payload = step
-            if kind == "refresh":
-                self._load_queue()
-                self._emit_progress()
-                continue
-            self._process(payload)
+        try:
+            self._load_queue()
             self._emit_progress()
+            while True:
+                step = self._next_step(stay_alive)
+                if step is None:
+                    break
+                kind, payload = step
+                if kind == "refresh":
+                    self._load_queue()
+                    self._emit_progress()
+                    continue
+                self._process(payload)
+                self._emit_progress()
+        except _CancelledWhileWaiting:
+            pass
         self.summary.cancelled = self._cancelled
         self.summary.seconds = self._clock() - started
         return self.summary
@@ -160,13 +177,16 @@ class EmbeddingRunner:
         """Embed and commit exactly these tracks now (the CLI's `similar` on a not-yet-analysed file)."""
         self.summary = RunSummary(device=str(getattr(self.embedder, "device", "")), model_id=self.model_id)
         started = self._clock()
-        self._process(([], [int(i) for i in track_ids]))
+        try:
+            self._process(([], [int(i) for i in track_ids]))
+        except _CancelledWhileWaiting:
+            self.summary.cancelled = True
         self.summary.seconds = self._clock() - started
         return self.summary
 
     def _load_queue(self) -> None:
-        pending = list(self.store.tracks_needing_embedding(self.model_id))
-        done = self.store.embedding_counts(self.model_id)[0]
+        pending = list(self._patiently(self.store.tracks_needing_embedding, self.model_id))
+        done = self._patiently(self.store.embedding_counts, self.model_id)[0]
         with self._cond:
             self._queue = deque(pending)
             self._done = done
@@ -200,7 +220,7 @@ class EmbeddingRunner:
         tracks = list(queued)
         counted = {t.id for t in queued}   # tracks from the to-do list move the progress bar
         if extra_ids:   # priority ids not in the queue: already embedded, failed before, or new
-            tracks += self.store.tracks_by_ids(extra_ids)
+            tracks += self._patiently(self.store.tracks_by_ids, extra_ids)
         readable = []
         failures: dict[int, tuple[str, str]] = {}
         for track in tracks:
@@ -208,7 +228,7 @@ class EmbeddingRunner:
                 failures[track.id] = (track.path, track.error)
             else:
                 readable.append(track)
-        began = self._clock()
+        began, stalled = self._clock(), self._stalled_s
         rows: list[EmbeddingRow] = []
         for track, result in zip(readable, self._embed([t.path for t in readable]), strict=True):
             if isinstance(result, AudioDecodeError):
@@ -229,13 +249,13 @@ class EmbeddingRunner:
                     tempo=getattr(result, "tempo", None)))
         # one transaction for the batch's embeddings; failures are idempotent and retried if lost
         if rows:
-            self.store.save_embeddings(self.model_id, rows)
+            self._patiently(self.store.save_embeddings, self.model_id, rows)
         for track_id, (_path, reason) in failures.items():
             if is_transient_reason(reason):   # cheap to retry, and likely fixed by then (chmod, remount)
                 self.summary.transient.add(track_id)
             else:
-                self.store.record_embedding_failure(self.model_id, track_id, reason)
-        self.summary.busy_seconds += self._clock() - began
+                self._patiently(self.store.record_embedding_failure, self.model_id, track_id, reason)
+        self.summary.busy_seconds += max(0.0, self._clock() - began - (self._stalled_s - stalled))
         self.summary.embedded += len(rows)
         self.summary.failed.update(failures)
         with self._cond:
@@ -248,6 +268,27 @@ class EmbeddingRunner:
         if self.on_failed:
             for track_id, (_path, reason) in failures.items():
                 self.on_failed(track_id, reason)
+
+    def _patiently(self, call, *args):
+        """`call(*args)`, tried again with a growing pause while another connection holds the database
+        lock; any other error goes up. cancel() ends the wait (the batch in hand is redone next run)."""
+        delay = self._retry_first
+        while True:
+            tried = self._clock()
+            try:
+                return call(*args)
+            except Exception as exc:
+                if not is_database_busy(exc):
+                    raise
+                reason = str(exc)
+            if self.on_waiting is not None:
+                self.on_waiting(reason, delay)
+            with self._cond:
+                cancelled = self._cond.wait_for(lambda: self._cancelled, timeout=delay)
+            self._stalled_s += self._clock() - tried
+            if cancelled:
+                raise _CancelledWhileWaiting
+            delay = min(delay * 2, self._retry_max)
 
     def _embed(self, paths: list[str]) -> list:
         if not paths:

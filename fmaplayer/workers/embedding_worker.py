@@ -7,6 +7,10 @@ by `fmaplayer.recommend.embedding_runner.EmbeddingRunner`, the same class the CL
 (pause/resume/cancel/request_priority/refresh) are made directly from the UI thread: the worker thread
 sits in the runner's loop rather than in an event loop, and the runner's methods are thread-safe.
 Results come back to the UI thread as queued signals.
+
+Another program holding the database lock only makes the runner wait and retry (`waiting` says so); a real
+fault (the model failing, a damaged database) stops the analysis with `error`, and the thread then waits
+for the next library change (`refresh()`, called after every scan) to try again (`restarted`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class EmbeddingWorker(QObject):
     indexModel = Signal(str)                  # model id of the vectors the next indexLoaded carries
     error = Signal(str)
     pausedChanged = Signal(bool)
+    waiting = Signal(str)                     # the database is locked by another program: retrying soon
+    restarted = Signal()                      # a library change started the analysis again after `error`
     finished = Signal()
 
     def __init__(self, store, embedder_factory: EmbedderFactory = default_embedder_factory,
@@ -54,6 +60,8 @@ class EmbeddingWorker(QObject):
         self._paused = False
         self._cancelled = False
         self._pending_priority: list[int] = []
+        self._library_changed = threading.Event()   # wakes a worker that a fault stopped
+        self._embedder = None
         self.device = ""
         self.model_id = ""
         # while a new model re-analyses the library, the panel keeps the previous model's vectors
@@ -83,6 +91,7 @@ class EmbeddingWorker(QObject):
             self._cancelled = True
             if self._runner:
                 self._runner.cancel()
+        self._library_changed.set()
 
     def request_priority(self, track_ids) -> None:
         ids = [int(i) for i in track_ids]
@@ -96,40 +105,62 @@ class EmbeddingWorker(QObject):
         with self._lock:
             if self._runner:
                 self._runner.refresh()
+        self._library_changed.set()
 
     # --- the thread body ------------------------------------------------------------------------
     @Slot()
     def run(self) -> None:
         try:
-            self._run()
+            _lower_thread_priority()
+            first = True
+            while not self._cancelled:
+                self._library_changed.clear()
+                if self._run_once(first) or not self._stay_alive:
+                    break
+                first = False
+                self._library_changed.wait()   # a fault stopped it: the next library change tries again
+                if self._cancelled:
+                    break
+                self.restarted.emit()
+        finally:
+            self.finished.emit()
+
+    def _run_once(self, first: bool) -> bool:
+        """False when a fault stopped the analysis (a library change tries again), else True."""
+        try:
+            return self._run(first)
         except AnalysisError as exc:   # says what stopped and that nothing was marked
             text = str(exc)
             self.error.emit(text[:1].upper() + text[1:])
         except Exception as exc:  # noqa: BLE001 - anything escaping would kill the thread silently
             self.error.emit(f"Analysis stopped: {exc}")
-        finally:
-            self.finished.emit()
+        return False
 
-    def _run(self) -> None:
+    def _run(self, first: bool = True) -> bool:
         if self._cancelled:
-            return
-        _lower_thread_priority()
-        early_id = self._model_id_hint() if (self._model_id_hint and self._load_index) else None
+            return True
+        early_id = self._model_id_hint() if (first and self._model_id_hint and self._load_index) else None
         if early_id:
             self._emit_index(early_id)
+        if not first and self._embedder is not None:
+            return self._run_runner(self._embedder)
         try:
-            embedder = self._factory(self._device)
+            embedder = self._embedder = self._factory(self._device)
         except Exception as exc:  # noqa: BLE001 - ModelLoadError, or TensorFlow failing to import
             self.error.emit(f"Could not load the analysis model: {exc}")
-            return
+            return True   # a rescan does not mend the model: this worker is done
         self.device = str(getattr(embedder, "device", ""))
         self.model_id = embedder.model_id
         self.deviceReady.emit(self.device)
         self.modelReady.emit(self.model_id)
         if self._load_index and self.model_id != early_id:
             self._emit_index(self.model_id)
+        return self._run_runner(embedder)
+
+    def _run_runner(self, embedder) -> bool:
         runner = EmbeddingRunner(self._store, embedder, self._batch_size, on_progress=self._on_progress,
-                                 on_committed=self._on_committed, on_failed=self.trackFailed.emit)
+                                 on_committed=self._on_committed, on_failed=self.trackFailed.emit,
+                                 on_waiting=self._on_waiting)
         with self._lock:
             self._runner = runner
             if self._paused:
@@ -140,6 +171,11 @@ class EmbeddingWorker(QObject):
                 runner.request_priority(self._pending_priority)
                 self._pending_priority = []
         runner.run(stay_alive=self._stay_alive)
+        return True
+
+    def _on_waiting(self, _reason: str, seconds: float) -> None:
+        self.waiting.emit("Analysis waits: another program is writing to the library database; "
+                          f"trying again in {max(1, round(seconds))} s")
 
     def _emit_index(self, model_id: str, force: bool = False) -> None:
         serve = model_id if force else self._model_to_serve(model_id)
