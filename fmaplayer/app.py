@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(qsettings)
     for folder in args.folder:
         settings.add_music_folder(os.path.abspath(folder))
+    if settings.save_error:   # also shown in the window's status bar
+        print(f"fmaplayer: {settings.save_error}", file=sys.stderr, flush=True)
     try:
         store = _open_store(args.db)
     except (FmaplayerError, OSError) as exc:

@@ -4,6 +4,10 @@ Every setting has one declaration in `SETTINGS` (type, default, allowed values);
 QSettings hands back (ini files return strings for bools and a bare string for a one-item list) and fall
 back to the default, so a hand-edited or stale settings file never breaks the app. Window geometry, dock
 and header layout are opaque byte blobs kept apart from the typed keys (`save_layout` / `layout`).
+
+Every write is synced and its status checked: when the settings file cannot be written (a read-only home
+or config folder, a full disk) `save_error` says so and where, and `saveFailed` fires once per cause, so
+the window can tell the user instead of silently forgetting a music folder at the next start.
 """
 
 from __future__ import annotations
@@ -89,10 +93,29 @@ class Settings(QObject):
     """The app's settings. `changed(key)` fires after a value really changed."""
 
     changed = Signal(str)
+    saveFailed = Signal(str)   # what could not be saved and where (once per distinct cause)
 
     def __init__(self, qsettings: QSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._qsettings = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+        self.save_error = ""   # the last write's failure, "" once a write went through
+
+    def _sync(self) -> bool:
+        """Write pending changes to disk; False (and `saveFailed`) when they could not be written."""
+        self._qsettings.sync()
+        status = self._qsettings.status()
+        if status == QSettings.Status.NoError:
+            self.save_error = ""
+            return True
+        where = self._qsettings.fileName()
+        why = ("the file is damaged" if status == QSettings.Status.FormatError
+               else "the file or its folder cannot be written (read-only, or the disk is full)")
+        text = (f"Settings could not be saved to {where}: {why}. Changes such as added music folders "
+                "will be forgotten when fmaplayer closes.")
+        if text != self.save_error:
+            self.save_error = text
+            self.saveFailed.emit(text)
+        return False
 
     @property
     def qsettings(self) -> QSettings:
@@ -114,7 +137,7 @@ class Settings(QObject):
         if value == self.get(key) and self._qsettings.contains(key):
             return
         self._qsettings.setValue(key, json.dumps(value) if spec.kind is list else value)
-        self._qsettings.sync()
+        self._sync()
         self.changed.emit(key)
 
     def reset(self, key: str) -> None:
@@ -189,7 +212,7 @@ class Settings(QObject):
     # Window geometry, dock/splitter state and header state: opaque blobs, never typed keys.
     def save_layout(self, name: str, state: QByteArray | bytes) -> None:
         self._qsettings.setValue(_LAYOUT_GROUP + name, QByteArray(state))
-        self._qsettings.sync()
+        self._sync()
 
     def layout(self, name: str) -> QByteArray | None:
         value = self._qsettings.value(_LAYOUT_GROUP + name)
@@ -202,7 +225,7 @@ class Settings(QObject):
     # Session state (the queue and where playback stood): opaque text the app writes on quit, not a setting.
     def save_state(self, name: str, text: str) -> None:
         self._qsettings.setValue(_STATE_GROUP + name, str(text))
-        self._qsettings.sync()
+        self._sync()
 
     def state(self, name: str) -> str:
         value = self._qsettings.value(_STATE_GROUP + name)

@@ -155,6 +155,9 @@ class MainWindow(QMainWindow):
             output_unavailable_reason = getattr(player, "output_unavailable_reason", None)
         if output_unavailable_reason:
             self.show_output_unavailable(output_unavailable_reason)
+        settings.saveFailed.connect(self.status.show_notice_once)   # e.g. a read-only config folder
+        if settings.save_error:   # a --folder added before the window existed was not saved
+            self.status.show_notice_once(settings.save_error)
 
         self.resize(1200, 760)
         self.restore_layout()

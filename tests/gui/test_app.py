@@ -55,3 +55,16 @@ def test_the_app_starts_and_shows_the_library_without_tensorflow(tmp_path):
     assert report["tracks"] == 50
     assert report["tensorflow_loaded"] is False
     assert (tmp_path / "s.ini").read_text().count("geometry") == 1  # the layout was saved on close
+
+
+def test_a_folder_given_with_an_unwritable_settings_file_is_reported(tmp_path):
+    (tmp_path / "not-a-folder").write_text("")   # the settings' folder is a file: unwritable, even for root
+    settings_file = tmp_path / "not-a-folder" / "s.ini"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run(
+        [sys.executable, "-m", "fmaplayer.app", "--db", str(tmp_path / "library.db"), "--settings",
+         str(settings_file), "--folder", str(tmp_path), "--output", "null", "--startup-benchmark"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Settings could not be saved to {settings_file}" in result.stderr

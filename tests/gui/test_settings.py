@@ -95,3 +95,43 @@ def test_cancel_keeps_the_old_values(make_settings, qtbot):
     dialog.count_spin.setValue(3)
     dialog.reject()
     assert settings.recommendations_count == 10
+
+
+def _unwritable_settings(tmp_path) -> QSettings:
+    """An ini file that cannot be written even by root: its folder is a regular file."""
+    (tmp_path / "not-a-folder").write_text("")
+    return QSettings(str(tmp_path / "not-a-folder" / "fmaplayer.conf"), QSettings.Format.IniFormat)
+
+
+def test_a_setting_that_cannot_be_saved_is_reported_once_with_its_place(tmp_path, qtbot):
+    settings = Settings(_unwritable_settings(tmp_path))
+    assert settings.save_error == ""
+    with qtbot.waitSignal(settings.saveFailed, timeout=1000) as blocker:
+        settings.add_music_folder("/music/new")
+    assert "could not be saved" in blocker.args[0] and str(tmp_path / "not-a-folder") in blocker.args[0]
+    assert "music folders" in blocker.args[0] and settings.save_error == blocker.args[0]
+    with qtbot.assertNotEmitted(settings.saveFailed):   # said once, not on every change
+        settings.recommendations_count = 42
+
+
+def test_saved_settings_report_no_error(make_settings, qtbot):
+    settings = make_settings()
+    with qtbot.assertNotEmitted(settings.saveFailed):
+        settings.add_music_folder("/music/new")
+    assert settings.save_error == ""
+
+
+def test_the_window_tells_the_user_that_settings_are_not_saved(tmp_path, make_window, qtbot):
+    settings = Settings(_unwritable_settings(tmp_path))
+    settings.add_music_folder("/music/from-the-command-line")   # before the window, as --folder is
+    window = make_window(settings=settings)
+    assert window.status.notice.isVisibleTo(window)
+    assert "could not be saved" in window.status.notice_label.text()
+    assert str(tmp_path / "not-a-folder") in window.status.notice_label.text()
+
+
+def test_the_window_shows_a_later_failure_too(make_window):
+    window = make_window()
+    assert not window.status.notice.isVisibleTo(window)
+    window.settings.saveFailed.emit("Settings could not be saved to /x: test")
+    assert window.status.notice_label.text() == "Settings could not be saved to /x: test"
