@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 ACTION_TEXT = "Get relevant songs"
 RETRY_TEXT = "Retry unreadable files"
 CLOSE_WAIT_MS = 300   # closing the window waits no longer than this for the analysis worker
+# Results ranked while the library is still being analysed are ranked again as batches come in, at most
+# this often (and at once when the analysis finishes), keeping the user's selection and scroll position.
+PARTIAL_RERANK_MS = 3000
 
 
 def bundled_manifest() -> dict | None:
@@ -70,6 +73,12 @@ class RelevantSongsController(QObject):
         self._anchor_ids: list[int] = []
         self._waiting: set[int] = set()   # anchors being analysed for the current request
         self._failed: dict[int, str] = {}
+        self._request_id = 0              # the panel request these anchors were asked in
+        self._ranked_among = -1           # analysed tracks the shown results were ranked among (-1: none)
+        self._ranked_partial = False      # ... and the analysis was still going on then
+        self._progress: tuple[int, int] | None = None   # analysis (done, total), once the worker reports
+        self._rerank_timer = QTimer(self, singleShot=True, interval=PARTIAL_RERANK_MS)
+        self._rerank_timer.timeout.connect(self._rerank)
         settings.changed.connect(self._on_setting_changed)
 
     # --- entry points ---------------------------------------------------------------------------
@@ -78,6 +87,9 @@ class RelevantSongsController(QObject):
         if not tracks:
             return self.panel.current_request_id
         request_id = self.panel.begin_request(tracks)
+        self._request_id = request_id
+        self._ranked_among = -1
+        self._rerank_timer.stop()
         self.panel.show()
         self.panel.raise_()
         if self.panelShown is not None:
@@ -108,6 +120,14 @@ class RelevantSongsController(QObject):
     def on_committed(self, batch: CommittedBatch) -> None:
         self._waiting.difference_update(batch.ids)
         self._maybe_finish()
+        if self._results_outdated() and not self._rerank_timer.isActive():
+            self._rerank_timer.start(PARTIAL_RERANK_MS)
+
+    def analysis_progress(self, done: int, total: int, *_rate) -> None:
+        """The worker's progress: results shown before the analysis finished are ranked again when it does."""
+        self._progress = (int(done), int(total))
+        if done >= total and self._results_outdated():
+            self._rerank_timer.start(0)
 
     def on_failed(self, track_id: int, reason: str) -> None:
         if track_id in self._waiting:
@@ -129,6 +149,20 @@ class RelevantSongsController(QObject):
             self._query(self.panel.current_request_id)
 
     # --- internals ------------------------------------------------------------------------------
+    def _results_outdated(self) -> bool:
+        """The panel shows this controller's results, ranked when fewer tracks were analysed than now."""
+        return (self._ranked_among >= 0 and self.panel.current_request_id == self._request_id
+                and not self.panel.isHidden() and not self.panel.is_busy()
+                and (len(self.index) != self._ranked_among or self._ranked_partial and not self._analysing()))
+
+    def _analysing(self) -> bool:
+        done, total = self._progress or (0, 0)
+        return done < total
+
+    def _rerank(self) -> None:
+        if self._results_outdated():
+            self._query(self._request_id, keep_view=True)
+
     def _maybe_finish(self) -> None:
         if self._anchor_ids and not self._waiting and self.panel.is_busy():
             self._query(self.panel.current_request_id)
@@ -137,7 +171,7 @@ class RelevantSongsController(QObject):
         if key in ("recommendations_count", "ranking_mode"):
             self.requery()
 
-    def _query(self, request_id: int) -> None:
+    def _query(self, request_id: int, keep_view: bool = False) -> None:
         embedded = [i for i in self._anchor_ids if i in self.index]
         if not embedded:
             reasons = "; ".join(sorted(set(self._failed.values())))
@@ -159,7 +193,13 @@ class RelevantSongsController(QObject):
         if len(embedded) < len(self._anchor_ids):
             note = (note + " · " if note else "") + f"{len(self._anchor_ids) - len(embedded)} selected " \
                                                      "track(s) could not be analysed"
-        self.panel.show_results(request_id, rows, note)
+        partial = self._analysing()
+        if partial:           # the library is still being analysed: say so, and rank again as it goes on
+            total = (self._progress or (0, 0))[1]
+            note = (note + " · " if note else "") + (f"Ranked among the {len(self.index):,} of {total:,} "
+                                                     "tracks analysed so far; updates as analysis goes on")
+        if self.panel.show_results(request_id, rows, note, keep_view=keep_view):
+            self._ranked_among, self._ranked_partial = len(self.index), partial
 
     def _file_key(self, track_id: int):
         # only asked for candidates scoring ~1.0: same vector and same byte size = a copy of the file
@@ -211,6 +251,7 @@ class RecommendationsIntegration(QObject):
         # worker -> UI thread (queued: the worker lives in another thread)
         self.worker.deviceReady.connect(self.status.set_device)
         self.worker.progress.connect(self.status.set_progress)
+        self.worker.progress.connect(self.controller.analysis_progress)
         self.worker.indexModel.connect(self._on_index_model)
         self.worker.indexLoaded.connect(self._on_index_loaded)
         self.worker.committed.connect(self._on_committed)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -233,11 +233,17 @@ class RelevantPanel(QDockWidget):
         self._set_busy(text)
         return True
 
-    def show_results(self, request_id: int, rows: list[RelevantRow], note: str = "") -> bool:
+    def show_results(self, request_id: int, rows: list[RelevantRow], note: str = "",
+                     keep_view: bool = False) -> bool:
+        """Show `rows` for `request_id`; `keep_view`: the same request ranked again (more of the library
+        analysed), so the selected and current tracks and the scroll position stay as the user left them."""
         if request_id != self._request_id:
             return False          # stale: a newer request owns the panel
         self._set_busy("")
+        view = self._view_state() if keep_view else None
         self.model.set_rows(rows)
+        if view is not None:
+            self._restore_view(*view)
         self._show_why()
         # no artist tags among the results: the titles get the Artist column's width
         self.table.setColumnHidden(2, bool(rows) and not any(getattr(r.track, "artist", "") for r in rows))
@@ -259,6 +265,25 @@ class RelevantPanel(QDockWidget):
         return not self.busy_widget.isHidden()
 
     # --- internals ------------------------------------------------------------------------------
+    def _view_state(self) -> tuple[list[int], int | None, int]:
+        rows = self.model.rows()
+        selected = [rows[i.row()].track.id for i in self.table.selectionModel().selectedRows()
+                    if i.row() < len(rows)]
+        current = self.table.currentIndex()
+        current_id = rows[current.row()].track.id if current.isValid() and current.row() < len(rows) else None
+        return selected, current_id, self.table.verticalScrollBar().value()
+
+    def _restore_view(self, selected: list[int], current_id: int | None, scroll: int) -> None:
+        row_of = {row.track.id: i for i, row in enumerate(self.model.rows())}
+        selection = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        if current_id in row_of:
+            selection.setCurrentIndex(self.model.index(row_of[current_id], 0), flags.NoUpdate)
+        for track_id in selected:
+            if track_id in row_of:
+                selection.select(self.model.index(row_of[track_id], 0), flags.Select | flags.Rows)
+        self.table.verticalScrollBar().setValue(scroll)
+
     def _show_why(self, *_args) -> None:
         """The detail under the list explains the current result (the first until one is picked)."""
         rows = self.model.rows()

@@ -234,3 +234,57 @@ def test_an_open_panel_follows_the_new_model_when_its_vectors_replace_the_old(qt
     integration.worker.indexModel.emit("cnn_lstm@9.9.9+new")
     integration.worker.indexLoaded.emit(ids, matrix, {})
     qtbot.waitUntil(lambda: _names(integration)[:3] == ["far3", "far2", "far1"], timeout=5000)
+
+
+def _note(integration):
+    panel = integration.panel
+    return panel.subheader.text() if panel.subheader.isVisibleTo(panel) else ""
+
+
+def test_results_ranked_during_analysis_say_so_and_follow_it_keeping_the_selection(qtbot, env, settings):
+    """Asked while the library is still being analysed, the panel says it ranked part of the library,
+    and ranks again when the analysis finishes, keeping the row the user selected."""
+    window, integration, tracks, _ = env
+    settings.recommendations_count = 10
+    qtbot.waitUntil(lambda: integration.controller._progress == (10, 11), timeout=5000)   # "late" to go
+    _right_click_relevant(qtbot, window, [tracks["anchor"]])
+    panel = integration.panel
+    assert _names(integration)[:3] == ["near1", "near2", "mid1"] and "late" not in _names(integration)
+    assert ("Ranked among the 10 of 11 tracks analysed so far; updates as analysis goes on"
+            in _note(integration))
+    panel.table.setFixedHeight(panel.table.verticalHeader().defaultSectionSize() * 4)
+    panel.table.selectRow(1)                                             # the user picks near2 ...
+    scroll = panel.table.verticalScrollBar()
+    scroll.setValue(scroll.maximum())                                    # ... and scrolls down
+    scrolled = scroll.value()
+    assert scrolled > 0
+    request = panel.current_request_id
+    integration.worker.resume()                                          # "late" gets analysed
+    qtbot.waitUntil(lambda: _names(integration)[0] == "late", timeout=5000)
+    assert panel.current_request_id == request and "Ranked among" not in _note(integration)
+    assert [t.title for t in panel.selected_tracks()] == ["near2"]
+    assert panel.model.rows()[panel.table.currentIndex().row()].track.title == "near2"
+    assert scroll.value() == scrolled                                    # the list did not jump back
+
+
+def test_a_partial_panel_is_ranked_again_at_most_every_few_seconds_while_batches_commit(
+        qtbot, env, settings, monkeypatch):
+    from fmaplayer.recommend.embedding_runner import CommittedBatch
+    from fmaplayer.ui import recommendations
+
+    window, integration, tracks, _ = env
+    settings.recommendations_count = 3
+    qtbot.waitUntil(lambda: integration.controller._progress is not None, timeout=5000)
+    integration.worker.progress.emit(10, 40, 1.0)               # pretend 30 more tracks are on their way
+    _right_click_relevant(qtbot, window, [tracks["anchor"]])
+    assert "10 of 40" in _note(integration)
+    monkeypatch.setattr(recommendations, "PARTIAL_RERANK_MS", 200)
+    late = tracks["late"].id
+    integration.worker.committed.emit(CommittedBatch(ids=[late], vectors=np.array([_vec(2)], np.float32),
+                                                     genres={late: "Folk"}))
+    integration.worker.progress.emit(11, 40, 1.0)
+    assert _names(integration)[0] == "near1"                    # not on every batch: a moment later
+    qtbot.waitUntil(lambda: _names(integration)[0] == "late", timeout=5000)
+    assert "11 of 40" in _note(integration)
+    integration.worker.progress.emit(40, 40, 1.0)               # finished: ranked again at once
+    qtbot.waitUntil(lambda: "Ranked among" not in _note(integration), timeout=1000)
