@@ -9,8 +9,10 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
+    QPushButton,
     QStackedWidget,
     QStyle,
     QTableView,
@@ -166,8 +168,54 @@ class FilterLineEdit(QLineEdit):
         super().keyPressEvent(event)
 
 
+class NoMatches(QWidget):
+    """Shown instead of a blank table when the filter leaves no track: what was looked for, and a way back."""
+
+    clearRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noMatches")
+        self.message = QLabel()
+        self.message.setObjectName("noMatchesMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.hint = QLabel()
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.clear_button = QPushButton("Clear filter")
+        self.clear_button.clicked.connect(self.clearRequested)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.hint)
+        layout.addSpacing(8)
+        layout.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(2)
+
+    def show_for(self, text: str, only_unreadable: bool, total: int) -> None:
+        text = " ".join(text.split())
+        if len(text) > 60:
+            text = text[:59] + "…"
+        if only_unreadable and text:
+            self.message.setText(f"No unreadable file matches “{text}”.")
+        elif only_unreadable:
+            self.message.setText("No unreadable files: every track in the library can be read.")
+        else:
+            self.message.setText(f"No track matches “{text}”.")
+        if text:
+            self.hint.setText(f"The filter looks in the titles, artists, albums, genres and predicted genres "
+                              f"of {total:,} tracks; every word must match.")
+        else:
+            self.hint.setText("View → Show unreadable files only is on: turn it off for the whole library.")
+        self.clear_button.setVisible(bool(text))
+
+
 class LibraryView(QWidget):
-    """Filter line edit + table; swaps to the empty state while the library has no tracks."""
+    """Filter line edit + table; swaps to the empty state while the library has no tracks, and to a
+    "no matches" line when the filter leaves none."""
 
     rowActivated = Signal(int)
 
@@ -176,7 +224,8 @@ class LibraryView(QWidget):
         self.model = model
         self.filter_edit = FilterLineEdit()
         self.filter_edit.setObjectName("filterEdit")
-        self.filter_edit.setPlaceholderText("Filter by title, artist, album or genre  (Ctrl+F)")
+        self.filter_edit.setPlaceholderText("Filter by title, artist, album, genre or predicted genre"
+                                            "  (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.addAction(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView),
                                    QLineEdit.ActionPosition.LeadingPosition)
@@ -186,9 +235,12 @@ class LibraryView(QWidget):
         self.table = LibraryTableView(model)
         self.table.activated.connect(lambda index: self.rowActivated.emit(index.row()))
         self.empty_state = EmptyState()
+        self.no_matches = NoMatches()
+        self.no_matches.clearRequested.connect(self._clear_filter)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_state)
         self.stack.addWidget(self.table)
+        self.stack.addWidget(self.no_matches)
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 6, 6, 0)
@@ -209,10 +261,25 @@ class LibraryView(QWidget):
     def is_empty_state_shown(self) -> bool:
         return self.stack.currentWidget() is self.empty_state
 
+    def is_no_matches_shown(self) -> bool:
+        return self.stack.currentWidget() is self.no_matches
+
     def update_empty_state(self) -> None:
         empty = self.model.total_count() == 0
-        self.stack.setCurrentWidget(self.empty_state if empty else self.table)
+        filtered_out = not empty and self.model.rowCount() == 0
+        if empty:
+            self.stack.setCurrentWidget(self.empty_state)
+        elif filtered_out:
+            self.no_matches.show_for(self.model.filter_text(), self.model.only_unreadable(),
+                                     self.model.total_count())
+            self.stack.setCurrentWidget(self.no_matches)
+        else:
+            self.stack.setCurrentWidget(self.table)
         self.filter_edit.setEnabled(not empty)
+
+    def _clear_filter(self) -> None:
+        self.filter_edit.clear()
+        self.filter_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def selected_rows(self) -> list[int]:
         selection = self.table.selectionModel()

@@ -2,9 +2,9 @@
 
 Filtering and sorting work on index arrays instead of a QSortFilterProxyModel, because a proxy calls back
 into Python once per row and per keystroke, which does not stay interactive at 100,000 rows. Instead:
-- each track gets one precomputed lowercase "haystack" string (title, artist, album, genre) and a filter is
-  a list comprehension of `token in haystack` — a few milliseconds for 100k rows, and typing that extends
-  the previous query only searches the previous matches;
+- each track gets one precomputed lowercase "haystack" string (title, artist, album, genre, predicted
+  genre) and a filter is a list comprehension of `token in haystack` — a few milliseconds for 100k rows,
+  and typing that extends the previous query only searches the previous matches;
 - sorting is a numpy lexsort of per-column keys, built lazily, with ties broken by the library's natural
   order (artist, album, track number, title);
 - the visible rows are `order[mask[order]]`, one vectorised step.
@@ -28,6 +28,12 @@ TRACK_ROLE = Qt.ItemDataRole.UserRole + 1
 _SORT_KEY_CHARS = 48  # enough to order by; keeps numpy string arrays small even with huge tags
 _HAYSTACK_FIELD_CHARS = 512
 _MATCH_CACHE_SIZE = 32
+NOT_ANALYSED_TIP = ("No genre shown: this track is not analysed yet. The predicted genre appears once the "
+                    "background analysis reaches it (progress in the status bar).")
+NOT_CONFIDENT_TIP = "No genre shown: the model is not confident enough about this track's genre."
+PREDICTED_HEADER_TIP = ("Genre predicted from the audio by the bundled model. Empty when the model is not "
+                        "confident enough, or before the track is analysed: hover a cell to see which. "
+                        "The filter searches these genres too.")
 
 
 class Column(IntEnum):
@@ -89,14 +95,15 @@ def _text_key(values: Iterable[str]) -> np.ndarray:
     return np.array([value.casefold() or _EMPTY_SORTS_LAST for value in values], dtype=f"U{_SORT_KEY_CHARS}")
 
 
-def _haystacks(tracks: Sequence[Any]) -> list[str]:
-    """One lowercase search string per track (title or file name, artist, album, genre)."""
-    hay = [f"{t.title or t.display_title}\n{t.artist}\n{t.album}\n{t.genre}".casefold() for t in tracks]
-    limit = 4 * _HAYSTACK_FIELD_CHARS
+def _haystacks(tracks: Sequence[Any], predicted: dict[int, str]) -> list[str]:
+    """One lowercase search string per track (title or file name, artist, album, genre, predicted genre)."""
+    hay = [f"{t.title or t.display_title}\n{t.artist}\n{t.album}\n{t.genre}\n{predicted.get(t.id, '')}"
+           .casefold() for t in tracks]
+    limit = 5 * _HAYSTACK_FIELD_CHARS
     for i, text in enumerate(hay):
         if len(text) > limit:  # a huge tag: keep a bounded prefix of each field
             t = tracks[i]
-            fields = (t.title or t.display_title, t.artist, t.album, t.genre)
+            fields = (t.title or t.display_title, t.artist, t.album, t.genre, predicted.get(t.id, ""))
             hay[i] = "\n".join((f or "")[:_HAYSTACK_FIELD_CHARS] for f in fields).casefold()
     return hay
 
@@ -136,7 +143,7 @@ class TrackTableModel(QAbstractTableModel):
         """Replace the whole library; the current filter and sort are kept."""
         self.beginResetModel()
         self._tracks = list(tracks)
-        self._haystacks = _haystacks(self._tracks)
+        self._haystacks = _haystacks(self._tracks, self._predicted)
         self._match_cache.clear()
         self._unreadable = np.fromiter((t.error is not None for t in self._tracks), bool, len(self._tracks))
         self._index_of_id = {track.id: i for i, track in enumerate(self._tracks)}
@@ -187,11 +194,16 @@ class TrackTableModel(QAbstractTableModel):
     def set_predicted_genres(self, genres: dict[int, str]) -> None:
         """Replace all predicted genres (track id -> genre)."""
         self._predicted = dict(genres)
+        self._haystacks = _haystacks(self._tracks, self._predicted)
         self._refresh_predicted()
 
     def update_predicted_genres(self, genres: dict[int, str]) -> None:
         """Merge a batch of predicted genres into the ones already shown."""
         self._predicted.update(genres)
+        indices = [i for i in (self._index_of_id.get(track_id) for track_id in genres) if i is not None]
+        for i, text in zip(indices, _haystacks([self._tracks[i] for i in indices], self._predicted),
+                           strict=True):
+            self._haystacks[i] = text
         self._refresh_predicted()
 
     def predicted_genre(self, track_id: int) -> str:
@@ -199,6 +211,13 @@ class TrackTableModel(QAbstractTableModel):
 
     def _refresh_predicted(self) -> None:
         self._keys.pop(Column.PREDICTED_GENRE, None)
+        self._match_cache.clear()   # a filter may now match a predicted genre (or no longer)
+        if self._filter_text.strip():
+            matches = self._match(self._filter_text, None)
+            if not np.array_equal(matches, self._filter_matches):
+                self._filter_matches = matches
+                self._reset_rows()
+                return
         if self._rows.size:
             column = int(Column.PREDICTED_GENRE)
             self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
@@ -376,7 +395,7 @@ class TrackTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and section in _NUMERIC_COLUMNS:
             return _RIGHT
         if role == Qt.ItemDataRole.ToolTipRole and section == Column.PREDICTED_GENRE:
-            return "Genre predicted from the audio by the bundled model (filled in as tracks are analysed)"
+            return PREDICTED_HEADER_TIP
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -439,10 +458,14 @@ class TrackTableModel(QAbstractTableModel):
             return plain_tooltip(f"{state}: {track.error}\n{track.path}")
         if column == Column.TITLE:
             return plain_tooltip(track.path)
-        if column == Column.PREDICTED_GENRE and self.genre_tooltip is not None:
-            explained = self.genre_tooltip(track.id)   # the probabilities behind a shown or empty cell
-            if explained:
+        if column == Column.PREDICTED_GENRE:
+            explained = self.genre_tooltip(track.id) if self.genre_tooltip is not None else None
+            if explained:                              # the probabilities behind a shown or empty cell
                 return plain_tooltip(explained)
+            if track.id not in self._predicted:
+                return NOT_ANALYSED_TIP
+            if not self._predicted[track.id]:
+                return NOT_CONFIDENT_TIP
         text = self._display(track, column)
         # Long values are elided in the cell; the tooltip shows them whole (still as plain text).
         return plain_tooltip(text) if len(text) > 24 else None

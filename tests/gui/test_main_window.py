@@ -260,3 +260,22 @@ def test_queue_view_lists_and_edits_the_queue(make_window, player):
     assert [t.title for t in player.queue.items()] == ["Blue Train", "Moment's Notice"]
     view.list.itemActivated.emit(view.list.topLevelItem(1), 0)
     assert player.calls[-1] == ("play_index", 1)
+
+
+def test_a_filter_that_leaves_nothing_says_so_and_offers_to_clear(make_window, qtbot):
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.library_view
+    qtbot.keyClicks(view.filter_edit, "pop/rock")
+    assert view.is_no_matches_shown() and not view.table.isVisible()
+    assert view.no_matches.message.text() == "No track matches “pop/rock”."
+    assert "predicted genres of 7 tracks" in view.no_matches.hint.text()
+    assert window.status.count_label.text() == "0 of 7 tracks"
+    window.track_table_model.update_predicted_genres({3: "Pop/Rock"})   # analysis finds one
+    assert not view.is_no_matches_shown() and visible_titles(window) == ["So What"]
+    qtbot.keyClicks(view.filter_edit, "x")
+    assert view.is_no_matches_shown()
+    qtbot.mouseClick(view.no_matches.clear_button, Qt.MouseButton.LeftButton)
+    assert view.filter_edit.text() == "" and view.table.isVisible() and not view.is_no_matches_shown()
+    assert window.track_table_model.rowCount() == 7

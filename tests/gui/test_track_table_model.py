@@ -106,6 +106,38 @@ def test_an_empty_predicted_genre_cell_explains_itself_in_its_tooltip(model):
     assert model.data(model.index(model.row_of_track(6), column), Qt.ItemDataRole.ToolTipRole) is None
 
 
+def test_an_empty_predicted_genre_cell_says_whether_the_model_was_unsure_or_has_not_analysed_it(model):
+    column = Column.PREDICTED_GENRE
+    model.set_predicted_genres({4: "", 6: "Folk"})                 # 4 analysed but unsure; 5 not analysed
+
+    def tip(track_id):
+        return model.data(model.index(model.row_of_track(track_id), column), Qt.ItemDataRole.ToolTipRole)
+
+    assert "not confident enough" in tip(4) and "not analysed yet" not in tip(4)
+    assert "not analysed yet" in tip(5)
+    model.genre_tooltip = lambda track_id: ("No genre shown: the likeliest, Reggae at 41 %, is below the 60 %"
+                                            if track_id == 4 else None)
+    assert "Reggae at 41 %" in tip(4) and "not analysed yet" in tip(5)
+    header = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "not confident enough" in header and "filled in as tracks are analysed" not in header
+
+
+def test_the_filter_finds_predicted_genres_even_as_they_arrive(model):
+    model.set_predicted_genres({4: "Reggae", 5: ""})
+    model.set_filter_text("reggae")
+    assert titles(model) == ["Teardrop"]
+    model.update_predicted_genres({6: "Reggae"})                   # a batch analysed while filtered
+    assert sorted(titles(model)) == ["Teardrop", "Windowlicker"]
+    model.set_filter_text("pop/rock")
+    assert model.rowCount() == 0
+    model.update_predicted_genres({1: "Pop/Rock"})
+    assert titles(model) == ["Blue Train"]
+    model.set_predicted_genres({})                                 # another model's index: none predicted
+    assert model.rowCount() == 0
+    model.set_filter_text("massive")                               # the tags are still searched
+    assert sorted(titles(model)) == ["Angel", "Teardrop"]
+
+
 def test_unreadable_rows_are_shown_greyed_with_reason(model):
     row = model.row_of_track(7)
     assert row >= 0
