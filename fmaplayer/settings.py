@@ -128,7 +128,7 @@ class Settings(QObject):
             return spec.default()
         try:
             return _coerce(spec, raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):   # RecursionError: a list nested 50,000 deep
             return spec.default()
 
     def set(self, key: str, value: Any) -> None:

@@ -22,7 +22,7 @@ def saved_anchor_ids(settings) -> list[int]:
     try:
         ids = json.loads(settings.state(STATE_NAME) or "[]")
         return [int(i) for i in ids] if isinstance(ids, list) else []
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):   # RecursionError: a hand-edited, absurdly deep list
         return []
 
 

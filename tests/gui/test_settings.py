@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QSettings
 
 from fmaplayer.settings import SETTINGS, Settings
@@ -135,3 +137,28 @@ def test_the_window_shows_a_later_failure_too(make_window):
     assert not window.status.notice.isVisibleTo(window)
     window.settings.saveFailed.emit("Settings could not be saved to /x: test")
     assert window.status.notice_label.text() == "Settings could not be saved to /x: test"
+
+
+DEEP_JSON = "[" * 50_000 + "]" * 50_000
+
+
+def test_a_50000_deep_folder_list_falls_back_and_the_start_up_scan_still_runs(settings_path, make_window,
+                                                                              monkeypatch, tmp_path):
+    from fmaplayer import settings as settings_mod
+    from fmaplayer.ui.panel_state import saved_anchor_ids
+
+    raw = QSettings(settings_path, QSettings.Format.IniFormat)
+    raw.setValue("music_folders", DEEP_JSON)
+    raw.setValue("state/relevant_anchor", DEEP_JSON)
+    raw.sync()
+    music = tmp_path / "Music"
+    music.mkdir()
+    spec = dataclasses.replace(SETTINGS["music_folders"], default=lambda: [str(music)])
+    monkeypatch.setitem(settings_mod.SETTINGS, "music_folders", spec)   # the default: ~/Music
+    settings = Settings(QSettings(settings_path, QSettings.Format.IniFormat))
+    assert settings.music_folders == [str(music)] and saved_anchor_ids(settings) == []
+    window = make_window(settings=settings)
+    started = []
+    window.scan_controller.start = started.append
+    assert window.start_scan() is True and started == [[str(music)]]   # the start-up rescan runs
+    assert settings.add_music_folder("/music/new") and settings.music_folders == [str(music), "/music/new"]
