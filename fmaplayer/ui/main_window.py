@@ -38,6 +38,7 @@ from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.library_view import LibraryView
 from fmaplayer.ui.player_bar import PlayerBar
 from fmaplayer.ui.playlist_actions import PlaylistActions
+from fmaplayer.ui.queue_origin import LIBRARY, SUGGESTED, QueueOrigin
 from fmaplayer.ui.queue_view import QueueView
 from fmaplayer.ui.session_keeper import SessionKeeper
 from fmaplayer.ui.settings_dialog import SettingsDialog
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         self.player = player
         self._manifest_path = manifest_path
         self._extension_actions: list[QAction] = []
-        self._library_run_ids: list[int] = []  # the queue a double-click built (vs. one built by hand)
+        self.queue_origin = QueueOrigin(player, self)  # the app's queue (replaced) vs. the user's (kept)
 
         self.track_table_model = TrackTableModel(self)
         self.library_view = LibraryView(self.track_table_model)
@@ -294,8 +295,10 @@ class MainWindow(QMainWindow):
     # ---- playback ------------------------------------------------------------------------------------
     def play_from_row(self, row: int) -> None:
         """Play the track at `row` (double-click, Enter). The queue becomes the visible rows from there on
-        (unreadable ones skipped), unless the user built the "up next" queue by hand: then the track plays
-        now and the upcoming entries stay, as in Strawberry or Quod Libet."""
+        (unreadable ones skipped), replacing a queue the app filled (an earlier double-click, a sonic path,
+        relevant songs, "Continue with similar songs"). A queue the user built by hand (Play next, Add to
+        queue, a drop, a playlist) is kept: the track plays now and their entries follow it, as in
+        Strawberry or Quod Libet."""
         track = self.track_table_model.track_at(row)
         if track is None:
             return
@@ -303,15 +306,22 @@ class MainWindow(QMainWindow):
             self.status.showMessage(f"Cannot play {display_text(track.display_title, 80)}: "
                                     f"{display_text(track.error, 200)}", 8000)
             return
-        if not self._queue_is_library_run() and self.play_keeping_queue(track):
+        origin = self.queue_origin
+        if not origin.is_apps() and self.play_keeping_queue(track):
             return
+        replaced_suggestions = origin.kind == SUGGESTED and origin.upcoming() > 0
         tracks = playable(self.track_table_model.visible_tracks(row))
-        self.player.play_tracks(tracks, 0)
-        self._library_run_ids = [t.id for t in tracks]
+        with origin.filling(LIBRARY):
+            self.player.play_tracks(tracks, 0)
+        if replaced_suggestions:
+            self.status.showMessage("Playing the library from here: it replaced the suggested tracks that "
+                                    "were up next.", 6000)
 
-    def _queue_is_library_run(self) -> bool:
-        """True while the queue is exactly what a double-click in the library put there."""
-        return [t.id for t in self.player.queue.items()] == self._library_run_ids
+    def play_generated(self, tracks: list, start_index: int = 0) -> None:
+        """Play a list the app made (a sonic path, relevant songs) as the queue: a later double-click in
+        the library replaces it instead of keeping it as if the user had built it."""
+        with self.queue_origin.filling(SUGGESTED):
+            self.player.play_tracks(tracks, start_index)
 
     def play_keeping_queue(self, track: Any) -> bool:
         """Play `track` now, inserted after the current entry, so the upcoming ones stay up next.
@@ -324,7 +334,8 @@ class MainWindow(QMainWindow):
         at = max(queue.current_index + 1, 0)
         queue.insert(at, [track])
         play_index(at)
-        self.status.showMessage(f"Your queue is kept: {upcoming:,} up next.", 5000)
+        self.status.showMessage(f"Playing {display_text(track.display_title, 60)} now; your queue is kept: "
+                                f"{upcoming:,} up next after it.", 6000)
         return True
 
     def play_now(self, tracks: list) -> None:

@@ -262,11 +262,13 @@ class PlayerBar(QFrame):
 
     def set_continue_seeds(self, titles: list[str]) -> None:
         """The tooltip names the tracks "Continue with similar songs" goes by (those listened to)."""
-        tip = "When the queue runs out, keep playing songs similar to the ones you listened to."
+        tip = ("When the queue runs out, add a few songs that sound like a blend of the last songs you "
+               "listened to (up to three), never one played or offered before in this session.")
         if titles:
             tip += "\nBased on: " + "; ".join(display_text(title, 80) for title in titles)
         else:
-            tip += "\nA track counts once it played 30 s or half its length."
+            tip += ("\nA song counts once it played 30 s or half its length; until one has, the last song "
+                    "played stands in.")
         self.continue_button.setToolTip(plain_tooltip(tip))
 
     def _on_continue_toggled(self, checked: bool) -> None:

@@ -449,8 +449,11 @@ class RecommendationsIntegration(QObject):
         player.continuation = self.continuation if self.settings.continue_with_similar else None
 
     def _play(self, tracks: list, start_index: int) -> None:
+        play_generated = getattr(self.window, "play_generated", None)   # results and paths: the app's queue
         player = getattr(self.window, "player", None)
-        if player is not None:
+        if play_generated is not None:
+            play_generated(tracks, start_index)
+        elif player is not None:
             player.play_tracks(tracks, start_index)
 
     def _enqueue(self, tracks: list) -> None:

@@ -134,6 +134,40 @@ def test_double_click_keeps_a_hand_built_queue(qtbot, make_window, player):
     assert [t.id for t in player.queue.items()][-2:] == [t.id for t in hand_picked]
 
 
+def test_double_click_replaces_a_queue_the_app_filled(qtbot, make_window, player):
+    """A queue the app filled (relevant songs, a path, "Continue with similar songs", an earlier
+    double-click, entries removed from it or not) gives way to the library; one the user added to stays."""
+    window = make_window()
+    model = window.track_table_model
+    by_title = {t.title: t for t in model.visible_tracks()}
+    row = model.row_of_track(by_title["Angel"].id)
+    library_run = [t.id for t in model.visible_tracks(row) if t.error is None]
+    window.play_generated([by_title["So What"], by_title["Teardrop"], by_title["Blue Train"]])  # a path
+    window.play_from_row(row)
+    assert [t.id for t in player.queue.items()] == library_run and player.queue.current().title == "Angel"
+    assert "replaced the suggested tracks" in window.status.currentMessage()
+    # the queue ran out and "Continue with similar songs" added three tracks
+    player.queue.clear()
+    window.play_now([by_title["So What"]])
+    player.queueExhausted.emit()
+    player.queue.append([by_title["Teardrop"], by_title["Blue Train"], by_title["Windowlicker"]])
+    player.queue.remove(2)                                     # the user drops one of them: still the app's
+    window.play_from_row(row)
+    assert [t.id for t in player.queue.items()] == library_run
+    # an earlier library run with an entry removed is still a library run
+    player.queue.remove(len(player.queue) - 1)
+    window.play_from_row(model.row_of_track(by_title["Teardrop"].id))
+    assert player.queue.current().title == "Teardrop"
+    assert "queue is kept" not in window.status.currentMessage()
+    # the user adds to the app's queue: now it is theirs, and kept
+    window.add_to_queue([by_title["So What"]])
+    upcoming = [t.id for t in player.queue.items()[player.queue.current_index + 1:]]
+    window.play_from_row(row)
+    assert player.queue.current().title == "Angel"
+    assert [t.id for t in player.queue.items()[player.queue.current_index + 1:]] == upcoming
+    assert "Angel now; your queue is kept" in window.status.currentMessage()
+
+
 def test_analysis_status_words_match_the_state(qtbot):
     status = AnalysisStatusWidget()
     qtbot.addWidget(status)

@@ -179,3 +179,26 @@ def test_an_unreadable_start_says_so_instead_of_asking_to_wait(qtbot, env):
     text = integration.panel.subheader.text()
     assert "could not be read (empty file (0 bytes))" in text and "Wait" not in text
     assert window.player.queue.items() == []
+
+
+def test_a_library_double_click_after_a_path_plays_on_through_the_library_not_the_path(qtbot, env):
+    """After "Path from here…" filled the queue, double-click (or Enter) on a library row plays that row
+    and then the library after it; Ctrl+Right goes to the next library row, not to a step of the path."""
+    window, integration, tracks = env
+    integration.sonic_path.path_between(tracks["anchor"], tracks["target"], 6)
+    player = window.player
+    qtbot.waitUntil(lambda: player.current_track() is not None, timeout=5000)
+    model = window.track_table_model
+    model.sort(Column.TITLE, Qt.SortOrder.AscendingOrder)
+    row = model.row_of_track(tracks["far"].id)
+    following = model.track_at(row + 1)
+    table = window.library_view.table
+    table.setFocus()
+    table.setCurrentIndex(model.index(row, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: player.current_track().title == "far", timeout=5000)
+    assert [t.id for t in player.queue.items()] == [t.id for t in model.visible_tracks(row)]
+    assert "queue is kept" not in window.status.currentMessage()
+    assert "replaced the suggested tracks" in window.status.currentMessage()
+    window.next_action.trigger()                                   # Ctrl+Right
+    qtbot.waitUntil(lambda: player.current_track().id == following.id, timeout=5000)
