@@ -55,6 +55,9 @@ _LAYOUT_GEOMETRY = "main_window/geometry"
 _LAYOUT_STATE = "main_window/state"
 _LAYOUT_HEADER = "main_window/library_header"
 _LAYOUT_VERSION = 1
+# A side dock restored (or docked) wider than this share of the window gives the library its width back: a
+# sound map tabbed beside "Up next" once widened the side to its own size, for good.
+MAX_SIDE_SHARE = 0.45
 
 
 def app_icon() -> QIcon:
@@ -192,6 +195,29 @@ class MainWindow(QMainWindow):
                 # Tabbed with the queue: the side keeps the queue's width, so the library keeps its own.
                 self.tabifyDockWidget(self.queue_view, dock)
         self.view_menu.insertAction(self._view_menu_docks_end, dock.toggleViewAction())
+        dock.topLevelChanged.connect(lambda floating: None if floating else self._keep_library_wide_soon())
+        self._keep_library_wide_soon()
+
+    def _keep_library_wide_soon(self) -> None:
+        QTimer.singleShot(0, self.keep_library_wide)   # once the dock layout has placed the docks
+
+    def keep_library_wide(self) -> bool:
+        """Narrow a left or right dock side that takes more than MAX_SIDE_SHARE of the window back to the
+        queue's first-start width; True when it did."""
+        if not self.isVisible() or self.isMinimized():
+            return False
+        changed = False
+        limit = int(self.width() * MAX_SIDE_SHARE)
+        for area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+            docks = [d for d in self.findChildren(QDockWidget)
+                     if not d.isFloating() and not d.isHidden() and self.dockWidgetArea(d) == area]
+            if docks and max(d.width() for d in docks) > limit:
+                self.resizeDocks(docks, [self._side_width()] * len(docks), Qt.Orientation.Horizontal)
+                changed = True
+        return changed
+
+    def _side_width(self) -> int:
+        return max(280, self.width() // 5)
 
     def add_library_action(self, action: QAction) -> None:
         """An entry in the File menu's library group (after Rescan), e.g. "Retry unreadable files"."""
@@ -537,7 +563,9 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._state_restored:  # first start: a queue wide enough to read
             self._state_restored = True
-            self.resizeDocks([self.queue_view], [max(280, self.width() // 5)], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.queue_view], [self._side_width()], Qt.Orientation.Horizontal)
+        else:
+            self._keep_library_wide_soon()
         if not self._header_restored:  # first start: spread the columns over the window's width
             self._header_restored = True
             QTimer.singleShot(0, self.library_view.table.fit_columns)  # once the docks have their size

@@ -17,12 +17,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
     QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,9 +36,19 @@ from fmaplayer.workers.sound_map_worker import SoundMapWorker
 
 GENRE, MOOD = "Genre", "Mood"
 COLOUR_BY_STATE = "sound_map_colour_by"   # the Colour-by choice, kept across restarts (settings' state)
+NARROW_PX = 520             # narrower than this, the hint goes above the selection's buttons
 REFRESH_DELAY_MS = 1500      # after the index changes: one map for a burst of committed batches
 _HINT = "Wheel zooms · drag pans · click plays · Shift+drag selects"
 _METHOD_NAMES = {sound_map.TSNE: "t-SNE", sound_map.PCA: "PCA"}
+
+
+def _button(text: str, tip: str) -> QToolButton:
+    """A push button as narrow as its text (a QPushButton is at least 80 px wide in most styles)."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
 
 
 class SoundMapDock(QDockWidget):
@@ -54,16 +65,19 @@ class SoundMapDock(QDockWidget):
         self.colour_by.addItems([GENRE, MOOD])
         self.colour_by.setToolTip("Colour the points by the predicted genre or mood (grey: not confident)")
         self.colour_by.currentTextChanged.connect(self.colourByChanged)
+        # Every label wraps and the buttons are short: docked as a tab beside "Up next", the dock's minimum
+        # width is the side's width, so a wide one would squeeze the library for as long as the map is there.
         self.status = QLabel("")
         self.status.setObjectName("soundMapStatus")
+        self.status.setWordWrap(True)
+        self.status.setMinimumWidth(40)
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.play_button = QPushButton("Play selection")
-        self.queue_button = QPushButton("Add to queue")
-        self.save_button = QPushButton("Save as playlist…")
-        self.fit_button = QPushButton("Fit")
-        self.fit_button.setToolTip("Show the whole map")
+        self.play_button = _button("Play", "Play the selected tracks (the queue becomes the selection)")
+        self.queue_button = _button("Add to queue", "Add the selected tracks to the end of the queue")
+        self.save_button = _button("Save…", "Save the selected tracks as a playlist (M3U8)")
+        self.fit_button = _button("Fit", "Show the whole map")
         self.play_button.clicked.connect(self.playSelectionRequested)
         self.queue_button.clicked.connect(self.enqueueSelectionRequested)
         self.save_button.clicked.connect(self.saveSelectionRequested)
@@ -74,11 +88,18 @@ class SoundMapDock(QDockWidget):
         top.addWidget(self.colour_by)
         top.addWidget(self.status, 1)
         top.addWidget(self.fit_button)
-        buttons = QHBoxLayout()
         self.selection_label = QLabel(_HINT)
-        buttons.addWidget(self.selection_label, 1)
+        self.selection_label.setWordWrap(True)
+        self.selection_label.setMinimumWidth(40)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        row.addStretch(1)
         for button in (self.play_button, self.queue_button, self.save_button):
-            buttons.addWidget(button)
+            row.addWidget(button)
+        # the hint beside the buttons; above them when the dock is narrow (a tab beside "Up next")
+        buttons = self._bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        buttons.addWidget(self.selection_label, 1)
+        buttons.addLayout(row)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -90,10 +111,16 @@ class SoundMapDock(QDockWidget):
         self.view.selectionChanged.connect(self._on_selection)
         self._on_selection([])
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX
+        self._bottom.setDirection(QBoxLayout.Direction.TopToBottom if narrow
+                                  else QBoxLayout.Direction.LeftToRight)
+
     def show_legend(self) -> None:
         items = []
         for label, colour, count in self.view.legend()[:14]:
-            name = label or "not confident"
+            name = (label or "not confident").replace(" ", "&nbsp;")   # one entry never splits over lines
             items.append(f"<span style='color:{colour.name()}'>●</span>&nbsp;{name}&nbsp;({count:,})")
         for _layer, text, colour, _radius, width in RINGS:     # the rings' meaning, after the labels'
             weight = "bold" if width > 2 else "normal"

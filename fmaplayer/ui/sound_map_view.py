@@ -372,8 +372,10 @@ class SoundMapView(QGraphicsView):
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().mouseMoveEvent(event)
-        if event.buttons() & Qt.MouseButton.LeftButton and self.dragMode() == self.DragMode.ScrollHandDrag:
-            self._user_moved = True
+        if (event.buttons() & Qt.MouseButton.LeftButton and self.dragMode() == self.DragMode.ScrollHandDrag
+                and self._press_pos is not None
+                and (event.position().toPoint() - self._press_pos).manhattanLength() > CLICK_SLOP_PX):
+            self._user_moved = True     # a pan; a click that trembled a pixel keeps the map fitted
         if event.buttons() == Qt.MouseButton.NoButton:
             self._hover(event.position().toPoint(), event.globalPosition().toPoint())
 

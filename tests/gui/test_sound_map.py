@@ -419,3 +419,60 @@ def test_the_colour_by_choice_is_kept_at_the_next_start(qtbot, app_env):
     finally:
         restored.shutdown()
         recs.shutdown()
+
+
+def _library_share(window) -> float:
+    return window.centralWidget().width() / window.width()
+
+
+def test_the_map_docked_as_a_tab_beside_the_queue_leaves_the_library_its_width(qtbot, app_env):
+    """Docked as a tab with "Up next", the map must not widen the side to its own size (it did: ~680 px,
+    the library's titles cut, Duration and Status behind a scroll bar, the divider stuck)."""
+    window, integration, tracks = app_env
+    _open_map(qtbot, integration, len(tracks))
+    side, library = window.queue_view.width(), window.centralWidget().width()
+    assert integration.dock.minimumSizeHint().width() <= side
+    integration.dock.setFloating(False)                          # a double-click on its title docks it
+    side_area = window.dockWidgetArea(window.queue_view)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(integration.dock) == side_area)
+    window.tabifyDockWidget(window.queue_view, integration.dock)
+    integration.dock.raise_()
+    qtbot.waitUntil(lambda: integration.view.isVisible())
+    assert abs(window.centralWidget().width() - library) <= 8, (window.centralWidget().width(), library)
+    # the divider moves both ways: the side can be made narrower than the map's natural width again
+    window.resizeDocks([integration.dock], [side - 20], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: integration.dock.width() <= side - 10)
+
+
+def test_a_side_saved_too_wide_gives_the_library_its_width_back_at_the_next_start(
+        qtbot, app_env, monkeypatch):
+    from fmaplayer.ui import main_window
+
+    window, integration, tracks = app_env
+    monkeypatch.setattr(main_window, "MAX_SIDE_SHARE", 1.0)       # as an earlier version left it: no guard
+    _open_map(qtbot, integration, len(tracks))
+    integration.dock.setFloating(False)
+    window.tabifyDockWidget(window.queue_view, integration.dock)
+    window.resizeDocks([window.queue_view], [int(window.width() * 0.6)], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: _library_share(window) < 0.45)
+    window.save_layout()
+    monkeypatch.setattr(main_window, "MAX_SIDE_SHARE", 0.45)
+    again, recs, restored = _next_start(qtbot, window)
+    try:
+        assert again.dockWidgetArea(restored.dock) == again.dockWidgetArea(again.queue_view)
+        qtbot.waitUntil(lambda: _library_share(again) > 0.6, timeout=5000)
+    finally:
+        restored.shutdown()
+        recs.shutdown()
+
+
+def test_a_fitted_map_refits_when_resized_even_after_a_click_that_trembled(qtbot, view):
+    target = view.viewport_position_of(3)
+    left = Qt.MouseButton.LeftButton
+    send_mouse(view, QEvent.Type.MouseButtonPress, target, left, left)
+    send_mouse(view, QEvent.Type.MouseMove, target + QPoint(1, 1), buttons=Qt.MouseButton.LeftButton)
+    send_mouse(view, QEvent.Type.MouseButtonRelease, target + QPoint(1, 1), Qt.MouseButton.LeftButton)
+    view.resize(250, 600)                                          # the dock made narrow and tall
+    qtbot.waitUntil(lambda: view.viewport().width() < 260)
+    for track_id in COORDS:                                        # every point still on screen
+        assert view.viewport().rect().contains(view.viewport_position_of(track_id)), track_id
