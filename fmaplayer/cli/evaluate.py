@@ -30,6 +30,10 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
                         "score spreads and the genre threshold check (`fmaplayer distill targets`)")
     parser.add_argument("--extra", help="Debian music folder; its held-out packages are the unseen audio")
     parser.add_argument("--max-segments", type=int, default=10, help="as given to `fmaplayer distill`")
+    parser.add_argument("--hybrid", action="store_true",
+                        help="choose the hybrid similarity on validation and report it once on test "
+                             "(--cache: the distillation cache with teacher targets; --out: a folder)")
+    parser.add_argument("--choose-only", action="store_true", help="with --hybrid: stop after choosing")
     parser.add_argument(
         "--update-manifest",
         action=argparse.BooleanOptionalAction,
@@ -151,6 +155,10 @@ def run(name: str, args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.hybrid:
+        from fmaplayer.training import hybrid_report
+
+        return hybrid_report.run(args)
     from fmaplayer.training import evaluation, feature_cache
     from fmaplayer.training import report as report_mod
 

@@ -33,7 +33,10 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-n", type=int, default=10, metavar="N", help="how many tracks (default 10)")
         parser.add_argument("--mode", choices=("similarity", "genre"), default="similarity",
                             help="similarity only, or matching predicted genre first (default similarity)")
-        parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+        parser.add_argument("--json", action="store_true",
+                            help="print a JSON list instead of a table: path, title, artist, genre, score "
+                                 "(the similarity the list is ranked by, -1..1) and match_percent (the match "
+                                 "the app shows for that score; README, Ranking)")
     else:  # pragma: no cover - cli.py maps only these two names here
         raise ValueError(name)
 
@@ -325,12 +328,13 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     if args.json:
         print(json.dumps([{"path": display_path(t.path), "title": t.display_title, "artist": t.artist,
                            "score": round(float(r.score), 6),
-                           "match_percent": round(calibration.match_percent(r.score), 1),
+                           "match_percent": round(r.percent, 1),
                            "genre": r.genre} for t, r in rows], indent=2))
         return 0
+    print(f"match %: {index.percent_meaning()}", file=sys.stderr)
     for rank, (t, r) in enumerate(rows, 1):
         who = f"{terminal_text(t.artist)} — " if t.artist else ""
-        percent = calibration.match_percent(r.score)
+        percent = r.percent
         print(f"{rank:3d}. {percent:5.1f} %  {r.genre or '?':<14} {who}{terminal_text(t.display_title)}"
               f"  ({_shown(t.path)})")
     if not rows:

@@ -148,6 +148,10 @@ class Embedder:
         """Each track's slices (features.track_slices) -> its Embedding (evaluation of the app's path)."""
         return self._embed_decoded(list(decoded))
 
+    def slice_embeddings(self, slices: np.ndarray) -> np.ndarray:
+        """One track's slices -> the raw embedding of each slice (n x dim), before the mean."""
+        return self._forward(np.asarray(slices, np.float32))[0]
+
     def embed(self, path: str | Path) -> Embedding:
         result = self._embed_decoded([self._decode(path)])[0]
         if isinstance(result, AudioDecodeError):

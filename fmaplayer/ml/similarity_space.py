@@ -1,10 +1,14 @@
 """The stored track vector of a hybrid model: style, timbre and tempo side by side, each a unit block.
 
 A manifest with a `similarity` section asks for vectors laid out as
-    [ style (the CNN-LSTM's mean penultimate vector) | timbre (ml/timbre.py, standardised) | tempo ]
-each block scaled to unit length on its own, so a block's dot product is that part's cosine. The weights
-that fuse the parts are applied at query time (recommend/hybrid.py), so they can change without a
-re-analysis. A model without the section stores the style block alone, as before.
+    [ style | timbre (ml/timbre.py, standardised) | tempo ]
+each block scaled to unit length on its own, so a block's dot product is that part's cosine. The style
+block is the CNN-LSTM's mean penultimate vector, or, when the section has a `projection`, a learned
+linear map of that vector and the timbre statistics onto the main directions of the musicnn teacher's
+space (fitted by ridge regression on training audio, training/hybrid.py): the fusion of network and
+timbre that ranks closest to the teacher, at 16 numbers a track. The weights that fuse the blocks are
+applied at query time (recommend/hybrid.py), so they can change without a re-analysis. A model without
+the section stores the style block alone, as before.
 
 Tempo is placed on a circle by log2(BPM): 90 and 180 BPM (the same pulse counted twice as fast) share a
 point, a tempo a tritone of octave away is opposite; a track without a clear pulse gets a zero block.
@@ -31,6 +35,10 @@ class SimilarityLayout:
     timbre_mean: np.ndarray
     timbre_scale: np.ndarray
     timbre_coeffs: int
+    projection: np.ndarray | None = None      # (features + 1) x style_dim, last row the bias
+    feature_mean: np.ndarray | None = None    # the projection's input standardisation
+    feature_scale: np.ndarray | None = None
+    percent_curve: tuple[np.ndarray, np.ndarray] | None = None   # fused score -> shown %, recommend/hybrid
 
     @property
     def dim(self) -> int:
@@ -47,18 +55,32 @@ class SimilarityLayout:
         if not section:
             return None
         try:
-            style_dim = int(manifest["embedding"]["dim"])
+            embedding_dim = int(manifest["embedding"]["dim"])
             coeffs = int(section["timbre"]["coefficients"])
             mean = np.asarray(section["timbre"]["mean"], np.float32)
             scale = np.asarray(section["timbre"]["scale"], np.float32)
             weights = {k: float(section["weights"][k]) for k in ("style", "timbre", "tempo")}
-        except (KeyError, TypeError, ValueError) as exc:
+            projected = section.get("projection")
+            matrix = None if projected is None else np.asarray(projected["matrix"], np.float32)
+            f_mean = None if projected is None else np.asarray(projected["feature_mean"], np.float32)
+            f_scale = None if projected is None else np.asarray(projected["feature_scale"], np.float32)
+            curve = section.get("percent")
+            curve = None if curve is None else (np.asarray(curve["scores"], np.float64),
+                                                np.asarray(curve["percent"], np.float64))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelLoadError(f"the model's manifest is damaged: its similarity section is unreadable "
                                  f"({type(exc).__name__}: {exc})") from exc
+        features = embedding_dim + 2 * coeffs
         if mean.shape != (2 * coeffs,) or scale.shape != mean.shape or min(weights.values()) < 0 \
-                or not np.isclose(sum(weights.values()), 1.0, atol=1e-3):
+                or not np.isclose(sum(weights.values()), 1.0, atol=1e-3) \
+                or (matrix is not None and (matrix.ndim != 2 or matrix.shape[0] != features + 1
+                                            or f_mean.shape != (features,) or f_scale.shape != (features,))) \
+                or (curve is not None and (curve[0].shape != curve[1].shape or curve[0].ndim != 1
+                                           or len(curve[0]) < 2 or np.any(np.diff(curve[0]) < 0))):
             raise ModelLoadError("the model's manifest is damaged: its similarity section does not add up")
-        return cls(style_dim, 2 * coeffs, TEMPO_DIM, weights, mean, scale, coeffs)
+        style_dim = embedding_dim if matrix is None else matrix.shape[1]
+        return cls(style_dim, 2 * coeffs, TEMPO_DIM, weights, mean, scale, coeffs, matrix, f_mean, f_scale,
+                   curve)
 
 
 def tempo_block(bpm) -> np.ndarray:
@@ -83,5 +105,9 @@ def track_vectors(style: np.ndarray, timbre_stats: np.ndarray | None, tempo, lay
     style = _unit(np.atleast_2d(np.asarray(style, np.float32)))
     if layout is None:
         return style
-    unit_timbre = timbre.standardise(timbre_stats, layout.timbre_mean, layout.timbre_scale)
+    stats = np.atleast_2d(np.asarray(timbre_stats, np.float32))
+    if layout.projection is not None:
+        features = (np.hstack([style, stats]) - layout.feature_mean) / np.maximum(layout.feature_scale, 1e-6)
+        style = _unit(features @ layout.projection[:-1] + layout.projection[-1])
+    unit_timbre = timbre.standardise(stats, layout.timbre_mean, layout.timbre_scale)
     return np.hstack([style, unit_timbre, tempo_block(tempo)]).astype(np.float32)

@@ -79,9 +79,16 @@ def match_percent(score: float) -> float:
 
 
 def model_centre(manifest: dict | None) -> np.ndarray | None:
-    """The centre a model's manifest records (mean unit track vector of its training audio), if any."""
-    centre = ((manifest or {}).get("embedding") or {}).get("centre")
-    return None if not centre else np.asarray(centre, dtype=np.float32)
+    """The centre a model's manifest records (mean unit track vector of its training audio), if any: of the
+    style block a hybrid model projects (its `similarity` section), else of the embedding."""
+    manifest = manifest if isinstance(manifest, dict) else {}
+    similarity = manifest.get("similarity") if isinstance(manifest.get("similarity"), dict) else {}
+    embedding = manifest.get("embedding") if isinstance(manifest.get("embedding"), dict) else {}
+    centre = similarity.get("centre") if similarity.get("projection") else embedding.get("centre")
+    try:
+        return None if not centre else np.asarray(centre, dtype=np.float32)
+    except (TypeError, ValueError):
+        return None
 
 
 def genre_explanation(genres: list[str], probs, threshold: float, top: int = 3) -> str:

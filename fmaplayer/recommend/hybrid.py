@@ -30,6 +30,24 @@ def layout_of(manifest: dict | None) -> SimilarityLayout | None:
         return None
 
 
+def shown_percent(score: float, layout: SimilarityLayout | None) -> float:
+    """The one match percentage the panel, its tooltip and `similar` (text and JSON) show. A hybrid model's
+    manifest calibrates it on validation clips: results shown at about X % share the anchor's genre about
+    X % of the time. Without that curve: linear in the angle (calibration.match_percent)."""
+    if layout is not None and layout.percent_curve is not None:
+        scores, percent = layout.percent_curve
+        return float(np.interp(float(score), scores, percent))
+    return calibration.match_percent(score)
+
+
+def percent_meaning(layout: SimilarityLayout | None) -> str:
+    """What the percentage means, in the words every place that shows it uses."""
+    if layout is not None and layout.percent_curve is not None:
+        return ("how often a result this close has the same genre as the track you asked about "
+                "(measured on validation clips)")
+    return "how close the sound is: 100 % the same, 0 % unrelated (angle between library-centred vectors)"
+
+
 def unit_blocks(vectors: np.ndarray, layout: SimilarityLayout) -> np.ndarray:
     """Rows with each block scaled to unit length on its own (a zero block, e.g. no tempo, stays zero)."""
     rows = np.array(np.atleast_2d(vectors), dtype=np.float32)

@@ -200,6 +200,13 @@ class SimilarityIndex:
             return hybrid.unit_blocks(vector, layout)[0]
         return normalise_rows(vector)[0]
 
+    def percent(self, score: float) -> float:
+        """The match a user is shown for `score` (recommend/hybrid.py shown_percent)."""
+        return hybrid.shown_percent(score, self.active_layout())
+
+    def percent_meaning(self) -> str:
+        return hybrid.percent_meaning(self.active_layout())
+
     def similarity_rows(self) -> np.ndarray:
         """Rows whose dot products are the scores the panel ranks by (the sound map, the sonic path)."""
         return hybrid.similarity_rows(self._matrix[: self._size], self.active_layout(), self.centre())

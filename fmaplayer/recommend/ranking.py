@@ -57,8 +57,9 @@ class RankingMode(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     track_id: int
-    score: float          # cosine similarity to the anchor (or centroid), -1..1
+    score: float          # the index's similarity to the anchor (or centroid), -1..1
     genre: str            # predicted genre ("" when unknown)
+    percent: float = 0.0  # the match shown to the user (SimilarityIndex.percent: one number everywhere)
 
 
 def anchor_vector(index: SimilarityIndex, anchor_ids: Iterable[int]) -> np.ndarray | None:
@@ -129,7 +130,7 @@ def relevant(
 
     if mode is RankingMode.SIMILARITY:
         pool = _top_without_duplicates(index, query, k, excluded, is_duplicate)
-        return [Recommendation(i, s, genres.get(i, "")) for i, s in pool]
+        return [Recommendation(i, s, genres.get(i, ""), index.percent(s)) for i, s in pool]
 
     target = query_genre if query_genre is not None else anchor_genre(anchors, genres)
     # Rank the whole library: the matching block is "the k nearest tracks of that genre", which a
@@ -144,7 +145,7 @@ def relevant(
         pool_size *= 4
     others = [(i, s) for i, s in pool if not (target and genres.get(i) == target)]
     ranked = (matching + others)[:k]
-    return [Recommendation(i, s, genres.get(i, "")) for i, s in ranked]
+    return [Recommendation(i, s, genres.get(i, ""), index.percent(s)) for i, s in ranked]
 
 
 def _top_without_duplicates(index, query, k, excluded, is_duplicate) -> list[tuple[int, float]]:

@@ -1,14 +1,18 @@
-"""Choosing the hybrid similarity on the validation split (training only; the app never imports this).
+"""Fitting and choosing the hybrid similarity (training only; the app never imports this).
 
-Every labelled clip is analysed once the app's way (features.track_slices -> the bundled Embedder), and
-the per-clip facts every candidate needs are cached outside the repository: the style vector, the genre
-and mood probabilities, the tempo, and timbre candidates computed from the same dB-mel slices (MFCC mean,
-standard deviation and delta spread for 20 coefficients, whose first K are the K-coefficient MFCCs; the
-mean and spread of 16 mel bands). Candidates are standardised with the *training* clips' statistics.
+Every file is analysed once the app's way (features.track_slices -> the bundled Embedder) and the facts
+every candidate needs are cached outside the repository: the style vector, genre and mood probabilities,
+tempo, and timbre candidates from the same dB-mel slices (MFCC mean / standard deviation / delta spread
+for 20 coefficients, whose first K are the K-coefficient MFCCs; mean and spread of 16 mel bands).
 
-`choose` scores every (timbre candidate, timbre weight, tempo weight) by leave-one-out genre P@10 among
-the validation clips only, and `fused_similarity` is the matrix the app's ranking produces
-(recommend/hybrid.py) for a chosen setting, so the test split is scored with exactly the app's function.
+The hybrid style block is a ridge regression of [style vector | MFCC statistics] onto the musicnn
+teacher's centred penultimate vectors (mean over the file's cached segments), reduced to the first RANK
+principal directions of its predictions on the training files: one (features + 1) x RANK matrix in the
+manifest. It is fitted on the training split of the labelled clips plus, when asked, the unlabelled
+Debian training packages (teacher targets from `fmaplayer distill targets`). Everything else — the ridge
+strength, whether Debian audio helps, the timbre and tempo weights on top, the percentage curve — is
+chosen on the validation clips only; `score_matrix` ranks with the app's own SimilarityIndex, so what is
+measured is what the panel does.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from fmaplayer.ml import timbre
-from fmaplayer.ml.similarity_space import TEMPO_DIM, SimilarityLayout, tempo_block
+from fmaplayer.ml.similarity_space import SimilarityLayout, track_vectors
 from fmaplayer.recommend.index import SimilarityIndex
 from fmaplayer.training import evaluation
 
 N_MFCC = 20
 N_BANDS = 16
-TIMBRE_WEIGHTS = np.round(np.arange(0.0, 1.0001, 0.05), 2)
-TEMPO_WEIGHTS = (0.0, 0.05, 0.1, 0.2)
+RANK = 16
+ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0)
+TIMBRE_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
+TEMPO_WEIGHTS = (0.0, 0.05, 0.1)
+FACTS_VERSION = 2
 
 
 @dataclass
@@ -43,18 +50,24 @@ class ClipFacts:
     dmfcc_std: np.ndarray    # n x 20
     band_mean: np.ndarray    # n x 16
     band_std: np.ndarray     # n x 16
+    style_std: np.ndarray    # n x D: spread of the slices' raw embeddings around their mean
 
     def take(self, rows) -> ClipFacts:
         rows = np.asarray(rows)
         return ClipFacts([self.paths[i] for i in rows], *(getattr(self, f)[rows] for f in _ARRAYS))
 
+    @property
+    def timbre_stats(self) -> np.ndarray:
+        """What ml/timbre.timbre_stats gives the app: MFCC means then standard deviations."""
+        return np.hstack([self.mfcc_mean[:, :timbre.N_COEFFS], self.mfcc_std[:, :timbre.N_COEFFS]])
+
 
 _ARRAYS = ("style", "genre_probs", "mood_probs", "tempo", "mfcc_mean", "mfcc_std", "dmfcc_std",
-           "band_mean", "band_std")
+           "band_mean", "band_std", "style_std")
 
 
 def slice_facts(slices: np.ndarray) -> dict[str, np.ndarray]:
-    """Timbre candidates from one clip's dB-mel slices (n, 128, 128, 1)."""
+    """Timbre candidates from one file's dB-mel slices (n, 128, 128, 1)."""
     coeffs = timbre.mfcc_frames(slices, N_MFCC).reshape(len(slices), -1, N_MFCC)
     deltas = np.diff(coeffs, axis=1).reshape(-1, N_MFCC)
     flat = coeffs.reshape(-1, N_MFCC).astype(np.float64)
@@ -66,12 +79,14 @@ def slice_facts(slices: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def analyse(paths: list[str], cache: Path, log=print) -> ClipFacts:
-    """The app's analysis of every clip plus the candidates, cached by model id and file list."""
+    """The app's analysis of every file plus the candidates, cached by model id and file list."""
     from fmaplayer.ml import features
     from fmaplayer.ml.embedder import Embedder
 
     embedder = Embedder(device="cpu")
-    key = hashlib.sha1(json.dumps([embedder.model_id, N_MFCC, N_BANDS, paths]).encode()).hexdigest()[:16]
+    weights = embedder.manifest["sha256"]   # the network's weights: a new similarity section needs no re-run
+    key = hashlib.sha1(json.dumps([FACTS_VERSION, weights, N_MFCC, N_BANDS, paths]).encode()
+                       ).hexdigest()[:16]
     target = cache / f"hybrid-facts-{key}.npz"
     if target.exists():
         with np.load(target) as z:
@@ -80,9 +95,11 @@ def analyse(paths: list[str], cache: Path, log=print) -> ClipFacts:
     for i, path in enumerate(paths):
         slices = features.track_slices(path, embedder.n_slices)
         emb = embedder.embed_slices([slices])[0]
+        per_slice = embedder.slice_embeddings(slices).astype(np.float64)
+        rows["style"].append(unit(per_slice.mean(axis=0, keepdims=True))[0])
+        rows["style_std"].append(per_slice.std(axis=0))
         for name, value in slice_facts(slices).items():
             rows[name].append(value)
-        rows["style"].append(emb.vector)
         rows["genre_probs"].append(emb.genre_probs)
         rows["mood_probs"].append(emb.mood_probs)
         rows["tempo"].append(np.nan if emb.tempo is None else emb.tempo)
@@ -94,87 +111,96 @@ def analyse(paths: list[str], cache: Path, log=print) -> ClipFacts:
     return facts
 
 
-def timbre_candidates(facts: ClipFacts) -> dict[str, np.ndarray]:
-    """Raw statistics per candidate (n x d); every candidate of at most 32 numbers (memory <= 2x)."""
-    out = {f"mfcc{k}": np.hstack([facts.mfcc_mean[:, :k], facts.mfcc_std[:, :k]]) for k in (8, 10, 13, 16)}
-    out["mfcc20 (40-d)"] = np.hstack([facts.mfcc_mean, facts.mfcc_std])
-    out["mfcc10+delta"] = np.hstack([facts.mfcc_mean[:, :10], facts.mfcc_std[:, :10],
-                                     facts.dmfcc_std[:, :10]])
-    out["bands16"] = np.hstack([facts.band_mean, facts.band_std])
-    return out
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
-def candidate_layout(timbre_dim: int, weights: dict[str, float], style_dim: int) -> SimilarityLayout:
-    zeros = np.zeros(timbre_dim, np.float32)
-    return SimilarityLayout(style_dim, timbre_dim, TEMPO_DIM, weights, zeros, zeros + 1, timbre_dim // 2)
+def fit_section(facts: ClipFacts, teacher: np.ndarray, fit_rows: np.ndarray, alpha: float,
+                weights: dict[str, float] | None = None, rank: int = RANK) -> dict:
+    """The manifest's `similarity` section from a ridge fit on `fit_rows` (their teacher vectors)."""
+    stats = facts.timbre_stats
+    x = np.hstack([facts.style, stats]).astype(np.float64)
+    f_mean, f_scale = x[fit_rows].mean(0), np.maximum(x[fit_rows].std(0), 1e-6)
+    z = np.hstack([(x - f_mean) / f_scale, np.ones((len(x), 1))])
+    t = teacher.astype(np.float64)
+    target = unit(t - t[fit_rows].mean(0))
+    a = z[fit_rows]
+    w = np.linalg.solve(a.T @ a + alpha * np.eye(a.shape[1]), a.T @ target[fit_rows])
+    predicted = a @ w
+    _, _, vt = np.linalg.svd(predicted - predicted.mean(0), full_matrices=False)
+    matrix = w @ vt[:rank].T
+    centre = unit(z[fit_rows] @ matrix).mean(0)
+    return {
+        "method": f"ridge regression (alpha {alpha:g}) of the standardised [embedding | MFCC mean, std] onto "
+                  f"the musicnn teacher's centred penultimate vectors, first {rank} principal directions",
+        "projection": {"matrix": np.round(matrix, 6).tolist(), "feature_mean": np.round(f_mean, 6).tolist(),
+                       "feature_scale": np.round(f_scale, 6).tolist()},
+        "centre": np.round(centre, 6).tolist(),
+        "timbre": {"statistic": f"MFCC 1-{timbre.N_COEFFS} mean and standard deviation over the analysed "
+                                "frames (ml/timbre.py)", "coefficients": timbre.N_COEFFS,
+                   "mean": np.round(stats[fit_rows].mean(0), 6).tolist(),
+                   "scale": np.round(np.maximum(stats[fit_rows].std(0), 1e-6), 6).tolist()},
+        "weights": weights or {"style": 1.0, "timbre": 0.0, "tempo": 0.0},
+    }
 
 
-def fused_similarity(style: np.ndarray, timbre_unit: np.ndarray, tempo: np.ndarray,
-                     weights: dict[str, float], prior_centre: np.ndarray | None) -> np.ndarray:
-    """The app's score matrix for a set of clips taken as one library: the SimilarityIndex itself."""
-    layout = candidate_layout(timbre_unit.shape[1], weights, style.shape[1])
-    rows = np.hstack([style, timbre_unit, tempo_block(tempo)]).astype(np.float32)
+def layout_of(section: dict, style_dim: int) -> SimilarityLayout:
+    return SimilarityLayout.from_manifest({"embedding": {"dim": style_dim}, "similarity": section})
+
+
+def stored_vectors(facts: ClipFacts, layout: SimilarityLayout) -> np.ndarray:
+    """What the Embedder stores for these files under `layout` (ml/similarity_space.track_vectors)."""
+    return track_vectors(facts.style, facts.timbre_stats, facts.tempo, layout)
+
+
+def score_matrix(rows: np.ndarray, layout: SimilarityLayout | None, prior_centre) -> np.ndarray:
+    """The panel's scores among a set of files taken as one library: the SimilarityIndex itself."""
     index = SimilarityIndex(centred=True, prior_centre=prior_centre, layout=layout)
     index.replace(np.arange(len(rows)), rows)
     return np.stack([index.scores(row) for row in rows])
 
 
-def genre_p10(sim: np.ndarray, genres: list[str | None]) -> float:
-    return evaluation.recommendation_metrics(sim, genres, [None] * len(genres))["genre"]["p@10"]["avg"]
+def p_at_10(sim: np.ndarray, labels: list[str | None]) -> float:
+    keep = [i for i, g in enumerate(labels) if g]
+    return evaluation.precision_at_k(sim[np.ix_(keep, keep)], [labels[i] for i in keep], (10,))["p@10"]["avg"]
 
 
-def choose(facts: ClipFacts, split: list[str], genres: list[str | None], prior_centre, log=print) -> dict:
-    """Best (candidate, timbre weight, tempo weight) by validation genre P@10; the grid's figures too."""
-    train = np.array([p == "train" for p in split])
-    val = np.array([p == "val" for p in split])
-    val_facts = facts.take(np.flatnonzero(val))
-    val_genres = [g for g, v in zip(genres, val, strict=True) if v]
-    grid = []
-    for name, raw in timbre_candidates(facts).items():
-        mean, scale = raw[train].mean(0), raw[train].std(0)
-        unit = timbre.standardise(raw[val], mean, scale)
-        for wt in TIMBRE_WEIGHTS:
-            for wb in TEMPO_WEIGHTS:
-                if wt + wb > 1.0:
-                    continue
-                weights = {"style": 1.0 - wt - wb, "timbre": float(wt), "tempo": float(wb)}
-                sim = fused_similarity(val_facts.style, unit, val_facts.tempo, weights, prior_centre)
-                grid.append({"candidate": name, "timbre": float(wt), "tempo": float(wb),
-                             "val_genre_p10": genre_p10(sim, val_genres)})
-        best_here = max((g for g in grid if g["candidate"] == name), key=lambda g: g["val_genre_p10"])
-        log(f"  {name:>14}: best val genre P@10 {best_here['val_genre_p10']:.3f} at timbre "
-            f"{best_here['timbre']:.2f}, tempo {best_here['tempo']:.2f}")
-    best = max(grid, key=lambda g: (round(g["val_genre_p10"], 4), -g["tempo"]))
-    raw = timbre_candidates(facts)[best["candidate"]]
-    return {"best": best, "grid": grid, "timbre_mean": raw[train].mean(0).tolist(),
-            "timbre_scale": raw[train].std(0).tolist()}
+def percent_curve(sim: np.ndarray, genres: list[str | None], k: int = 10, points: int = 12) -> dict:
+    """Shown % = how often a result at that score shares the anchor's genre (isotonic fit over the top-k
+    pairs of labelled anchors), as at most `points` (score, %) knots for np.interp."""
+    from sklearn.isotonic import IsotonicRegression
+
+    scores, same = pair_outcomes(sim, genres, k)
+    fit = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, same)
+    knots = np.unique(np.quantile(scores, np.linspace(0, 1, points)))
+    knots = np.concatenate([[-1.0], knots, [1.0]])
+    percent = np.maximum.accumulate(np.round(fit.predict(knots) * 100.0, 1))
+    return {"scores": np.round(knots, 4).tolist(), "percent": percent.tolist(),
+            "meaning": "share of results at this fused score that have the anchor's genre (validation)"}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Analyse the labelled clips and choose the fusion on validation (nothing is read from test)."""
-    import argparse
-
-    from fmaplayer.ml import manifest as manifest_mod
-    from fmaplayer.recommend.calibration import model_centre
-    from fmaplayer.training import datasets
-
-    parser = argparse.ArgumentParser(prog="python -m fmaplayer.training.hybrid")
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--cache", required=True, help="folder for the analysed clips (outside the repo)")
-    parser.add_argument("--out", required=True, help="JSON with the validation grid and the choice")
-    parser.add_argument("--seed", type=int, default=20261122)
-    args = parser.parse_args(argv)
-    items = datasets.load_dataset(Path(args.data))
-    split = datasets.artist_split(items, seed=args.seed)
-    items = [it for it in items if it.path in split]
-    facts = analyse([it.path for it in items], Path(args.cache))
-    manifest = manifest_mod.load_manifest(manifest_mod.manifest_path_for(manifest_mod.bundled_model_path()))
-    parts, genres = [split[it.path] for it in items], [it.genre for it in items]
-    choice = choose(facts, parts, genres, model_centre(manifest))
-    Path(args.out).write_text(json.dumps(choice, indent=1))
-    print(json.dumps(choice["best"]))
-    return 0
+def pair_outcomes(sim: np.ndarray, genres: list[str | None], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(score, same genre?) of every labelled anchor's top-k labelled results."""
+    keep = [i for i, g in enumerate(genres) if g]
+    s = sim[np.ix_(keep, keep)].astype(np.float64).copy()
+    np.fill_diagonal(s, -np.inf)
+    labels = np.array([genres[i] for i in keep])
+    order = np.argsort(-s, axis=1)[:, :k]
+    scores = np.take_along_axis(s, order, axis=1).ravel()
+    same = (labels[order] == labels[:, None]).ravel().astype(np.float64)
+    return scores, same
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def expected_calibration_error(percent: np.ndarray, same: np.ndarray, bins: int = 10) -> dict:
+    """ECE of shown percentages against the same-genre outcome, with the reliability table."""
+    edges = np.linspace(0, 100, bins + 1)
+    table, ece = [], 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (percent >= lo) & ((percent < hi) if hi < 100 else (percent <= hi))
+        if inside.any():
+            shown, right = float(percent[inside].mean()), float(same[inside].mean() * 100)
+            ece += inside.mean() * abs(shown - right) / 100
+            table.append({"bin": f"{lo:.0f}-{hi:.0f} %", "n": int(inside.sum()),
+                          "mean_shown": round(shown, 1),
+                          "same_genre": round(right, 1)})
+    return {"ece": float(ece), "table": table}

@@ -184,11 +184,13 @@ class RelevantSongsController(QObject):
         recommendations = relevant(self.index, embedded, count + 8, mode=mode, predicted_genres=self.genres,
                                    file_key=self._file_key)
         tracks = {t.id: t for t in self.store.tracks_by_ids([r.track_id for r in recommendations])}
-        rows = [RelevantRow(tracks[r.track_id], r.score, r.genre)
+        meaning = self.index.percent_meaning()
+        rows = [RelevantRow(tracks[r.track_id], r.score, r.genre, percent=r.percent, meaning=meaning)
                 for r in recommendations if r.track_id in tracks][:count]   # skip tracks removed since
         if len(embedded) == 1 and self.why_for is not None and rows:
             whys = self.why_for(embedded[0], [r.track.id for r in rows])
-            rows = [RelevantRow(r.track, r.score, r.genre, whys.get(r.track.id)) for r in rows]
+            rows = [RelevantRow(r.track, r.score, r.genre, whys.get(r.track.id), r.percent, r.meaning)
+                    for r in rows]
         note = "Same predicted genre first" if mode is RankingMode.SIMILARITY_GENRE else ""
         if len(embedded) < len(self._anchor_ids):
             note = (note + " · " if note else "") + f"{len(self._anchor_ids) - len(embedded)} selected " \

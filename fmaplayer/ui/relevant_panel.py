@@ -38,9 +38,15 @@ ANCHOR_ART_SIZE = 48
 @dataclass(frozen=True)
 class RelevantRow:
     track: Any          # fmaplayer.library.track.Track
-    score: float        # cosine similarity
+    score: float        # the index's similarity (recommend/hybrid.py)
     genre: str          # predicted genre
     why: Any = None     # recommend.explain.Why, when the anchor and the result have stored profiles
+    percent: float | None = None   # the match shown (SimilarityIndex.percent); None: from the score's angle
+    meaning: str = ""   # what that percentage means (SimilarityIndex.percent_meaning)
+
+    @property
+    def shown_percent(self) -> float:
+        return match_percent(self.score) if self.percent is None else self.percent
 
 
 def track_title(track) -> str:
@@ -74,7 +80,7 @@ class RelevantResultsModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return ("How similar the track sounds (library-centred cosine similarity)", None, None,
+            return ("How well the track matches (hover a row for what the percentage means)", None, None,
                     "Genre predicted from the audio by the bundled model")[section]
         return None
 
@@ -85,12 +91,14 @@ class RelevantResultsModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return f"{match_percent(row.score):.0f} %"
+                return f"{row.shown_percent:.0f} %"
             return (None, track_title(row.track), row.track.artist, row.genre)[column]
         if role == self.ScoreRole:
             return row.score
         if role == Qt.ItemDataRole.ToolTipRole:
-            plain = f"{row.track.path}\nlibrary-centred cosine similarity {row.score:.4f}"
+            meaning = row.meaning or "how close the sound is (angle between library-centred vectors)"
+            plain = (f"{row.track.path}\nMatch {row.shown_percent:.0f} %: {meaning}; "
+                     f"similarity {row.score:.3f}")
             if row.why is not None:
                 return tooltip_html(row.why, self.anchor_title, track_title(row.track), footnote=plain)
             return plain

@@ -113,7 +113,9 @@ def test_each_result_explains_itself_in_a_tooltip_and_the_detail(qtbot, env):
     assert "(likeliest for both: Jazz, 85 % and 52 %;" in text
     # a result with no stored probabilities has no "why"; its tooltip stays the plain one
     step = _row_of(panel, "step12")
-    assert "cosine similarity" in panel.model.data(panel.model.index(step, 1), Qt.ItemDataRole.ToolTipRole)
+    plain = panel.model.data(panel.model.index(step, 1), Qt.ItemDataRole.ToolTipRole)
+    shown = panel.model.data(panel.model.index(step, 0), Qt.ItemDataRole.DisplayRole)
+    assert plain.splitlines()[1].startswith(f"Match {shown}:")    # the same number as the column, explained
     panel.table.setCurrentIndex(panel.model.index(step, 1))
     assert not detail.isVisible()
 
