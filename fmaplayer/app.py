@@ -59,6 +59,10 @@ def install_media_controls(app: Any, window: Any, player: Any) -> Any:
     from fmaplayer.mpris import install_mpris
 
     def raise_window() -> None:
+        bring_to_front = getattr(window, "bring_to_front", None)   # keeps a maximised window maximised
+        if bring_to_front is not None:
+            bring_to_front()
+            return
         window.showNormal()
         window.raise_()
         window.activateWindow()

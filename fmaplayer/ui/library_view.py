@@ -26,6 +26,9 @@ from fmaplayer.ui.track_table_model import COLUMN_TITLES, DEFAULT_COLUMN_WIDTHS,
 
 _MAX_RESTORED_SELECTION = 2000
 MIN_TITLE_WIDTH = 200  # px the title keeps on a first start (window 1200 px wide, a dock open)
+_NUMERIC = (Column.YEAR, Column.TRACK, Column.DURATION, Column.STATUS)   # keep their width as the table grows
+_TEXT = (Column.ARTIST, Column.ALBUM, Column.GENRE, Column.PREDICTED_GENRE)   # grow and shrink with it
+MAX_GROWTH = 2.0   # a text column grows to at most twice its width at the reference size
 
 
 class LibraryTableView(QTableView):
@@ -66,6 +69,12 @@ class LibraryTableView(QTableView):
         header.setSortIndicator(Column.ARTIST, Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
         self._drag_origin: QPoint | None = None
+        # The text columns keep their share of the room the numbers leave when the table is resized (a
+        # maximised window, a dock made wider), instead of the title taking it all and the albums staying
+        # cut: widths as the user last left them, and the room they had then.
+        self._reference: tuple[int, dict[int, int]] | None = None
+        self._following = False
+        header.sectionResized.connect(self._on_section_resized)
 
     # ---- dragging the selection (into the queue, or out to other apps) ----------------------------------
     def drag_mime_data(self):
@@ -101,6 +110,44 @@ class LibraryTableView(QTableView):
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
         self._drag_origin = None
         super().mouseReleaseEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._follow_width()
+
+    def _flexible_room(self) -> int:
+        header = self.horizontalHeader()
+        return self.viewport().width() - sum(header.sectionSize(c) for c in _NUMERIC
+                                             if not header.isSectionHidden(c))
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._following and column != Column.TITLE:
+            # the user set a width (or a saved header was restored): resizes start from what they left
+            self._reference = None
+            if self.isVisible():
+                self._follow_width()    # records the widths and the room they have now
+
+    def _follow_width(self) -> None:
+        header = self.horizontalHeader()
+        room = self._flexible_room()
+        columns = [c for c in _TEXT if not header.isSectionHidden(c)]
+        if room <= 0 or not columns or not self.isVisible():
+            return
+        if self._reference is None:
+            self._reference = (room, {c: header.sectionSize(c) for c in columns})
+            return
+        reference_room, widths = self._reference
+        if reference_room <= 0:
+            return
+        scale = room / reference_room
+        self._following = True
+        try:
+            for column in columns:
+                base = widths.get(column, header.sectionSize(column))
+                floor = min(base, self.header_width(column))
+                header.resizeSection(column, int(max(floor, min(base * scale, base * MAX_GROWTH))))
+        finally:
+            self._following = False
 
     def header_width(self, column: int) -> int:
         """The width at which `column`'s header text is not cut off (margins and sort arrow included)."""
@@ -139,8 +186,14 @@ class LibraryTableView(QTableView):
             if not newly:
                 break
             pinned |= newly
-        for column in others:
-            header.resizeSection(column, max(floors[column], int(DEFAULT_COLUMN_WIDTHS[column] * scale)))
+        self._following = True
+        try:
+            for column in others:
+                header.resizeSection(column, max(floors[column], int(DEFAULT_COLUMN_WIDTHS[column] * scale)))
+        finally:
+            self._following = False
+        self._reference = None          # these widths are the ones to keep in proportion from now on
+        self._follow_width()
 
     def header_menu(self) -> QMenu:
         """Checkable column list (also the header's context menu)."""

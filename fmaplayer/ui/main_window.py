@@ -86,6 +86,7 @@ class _FirstExposeWatcher(QObject):
 
 
 class MainWindow(QMainWindow):
+    _shown_state = Qt.WindowState.WindowNoState   # maximised / full screen: where un-minimising returns
     libraryReloaded = Signal()  # the table now shows a fresh snapshot of the store
     scanFinished = Signal(object)  # the scanner's summary
 
@@ -557,6 +558,32 @@ class MainWindow(QMainWindow):
         if handle is None:
             raise RuntimeError("watch_first_expose needs a shown window")
         handle.installEventFilter(_FirstExposeWatcher(callback, self))
+
+    # ---- raising -------------------------------------------------------------------------------------
+    def bring_to_front(self) -> None:
+        """Show, raise and activate the window (a second launch, desktop media controls). A minimised window
+        comes back as it was before: maximised or full screen stay so, instead of dropping to the normal size
+        Qt's showNormal() gives (and, on some window managers, a title bar above the screen)."""
+        if self.isMinimized() or self.isHidden():
+            self.setWindowState(self._shown_state | Qt.WindowState.WindowActive)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def showNormal(self) -> None:  # noqa: N802 - Qt name; hand-over and media controls call it to un-minimise
+        """From minimised, back to the state before (see bring_to_front); else Qt's showNormal."""
+        if self.isMinimized() and self._shown_state != Qt.WindowState.WindowNoState:
+            self.setWindowState(self._shown_state | Qt.WindowState.WindowActive)
+            self.show()
+            return
+        super().showNormal()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.WindowStateChange and not self.isMinimized():
+            # what a minimised window goes back to (X11 window managers do not all keep "maximised" on it)
+            self._shown_state = self.windowState() & (Qt.WindowState.WindowMaximized
+                                                      | Qt.WindowState.WindowFullScreen)
+        super().changeEvent(event)
 
     # ---- events --------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -33,6 +33,9 @@ from fmaplayer.ui.art_loader import show_art_in
 from fmaplayer.ui.why_view import WhyDetail, tooltip_html
 
 ANCHOR_ART_SIZE = 48
+# Narrower than this (the dock shares the side with the queue), the Artist column gives its width to the
+# titles, which then name the artist after them: two columns of ~80 px cut both ("Generate…", "Synth Ar…").
+ARTIST_COLUMN_MIN_PX = 380
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class RelevantResultsModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[RelevantRow] = []
         self.anchor_title = ""   # names the anchor's bars in a result's "why" tooltip
+        self.artist_in_title = False   # the Artist column is hidden for lack of room: "Title — Artist"
 
     def set_rows(self, rows: list[RelevantRow]) -> None:
         self.beginResetModel()
@@ -92,6 +96,8 @@ class RelevantResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return f"{row.shown_percent:.0f} %"
+            if column == 1 and self.artist_in_title and getattr(row.track, "artist", ""):
+                return f"{track_title(row.track)} — {row.track.artist}"
             return (None, track_title(row.track), row.track.artist, row.genre)[column]
         if role == self.ScoreRole:
             return row.score
@@ -253,8 +259,7 @@ class RelevantPanel(QDockWidget):
         if view is not None:
             self._restore_view(*view)
         self._show_why()
-        # no artist tags among the results: the titles get the Artist column's width
-        self.table.setColumnHidden(2, bool(rows) and not any(getattr(r.track, "artist", "") for r in rows))
+        self._fit_columns()
         self._set_note(note)
         self._update_buttons()
         return True
@@ -271,6 +276,21 @@ class RelevantPanel(QDockWidget):
 
     def is_busy(self) -> bool:
         return not self.busy_widget.isHidden()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The Artist column only when there are artist tags and room for it beside readable titles."""
+        rows = self.model.rows()
+        artists = any(getattr(r.track, "artist", "") for r in rows)
+        narrow = self.table.width() < ARTIST_COLUMN_MIN_PX
+        self.table.setColumnHidden(2, bool(rows) and (not artists or narrow))
+        if self.model.artist_in_title != (artists and narrow):
+            self.model.artist_in_title = artists and narrow
+            if rows:
+                self.model.dataChanged.emit(self.model.index(0, 1), self.model.index(len(rows) - 1, 1))
 
     # --- internals ------------------------------------------------------------------------------
     def _view_state(self) -> tuple[list[int], int | None, int]:

@@ -68,7 +68,7 @@ DEFAULT_COLUMN_WIDTHS = {
     Column.YEAR: 54,
     Column.TRACK: 52,
     Column.DURATION: 72,
-    Column.STATUS: 130,
+    Column.STATUS: 100,   # empty but for unreadable files; the whole reason is in its tooltip
 }
 _NUMERIC_COLUMNS = (Column.YEAR, Column.TRACK, Column.DURATION)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

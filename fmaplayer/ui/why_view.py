@@ -57,6 +57,7 @@ class ProfileBars(QWidget):
     """Rows of (label, anchor bar, result bar), painted; one kind of label (genres or moods)."""
 
     ROW_GAP = 4
+    MIN_BAR_PX = 24
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +83,16 @@ class ProfileBars(QWidget):
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(160, self.sizeHint().height())
 
+    def columns(self) -> tuple[int, float, int, float]:
+        """(label width, width of each profile's column, of its number, of its bar) at the current width."""
+        text_w = self.fontMetrics().horizontalAdvance("100 %") + 6   # the number sits beside its bar
+        # labels whole ("happy/excited"): the bars give way first, down to MIN_BAR_PX each
+        room = self.width() - 8 - 2 * (text_w + self.MIN_BAR_PX)
+        label_w = min(max((self.fontMetrics().horizontalAdvance(r[0]) for r in self._rows), default=0) + 8,
+                      max(self.width() // 3, room))
+        column_w = max(10.0, (self.width() - label_w - 8) / 2.0)
+        return label_w, column_w, text_w, max(4.0, column_w - text_w)
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         text_colour = self.palette().color(QPalette.ColorRole.WindowText)
@@ -94,11 +105,7 @@ class ProfileBars(QWidget):
         painter.drawText(QRectF(0, 0, self.width(), line), Qt.AlignmentFlag.AlignLeft, self.title)
         font.setBold(False)
         painter.setFont(font)
-        label_w = min(max((self.fontMetrics().horizontalAdvance(r[0]) for r in self._rows), default=0) + 8,
-                      self.width() // 3)
-        column_w = max(10.0, (self.width() - label_w - 8) / 2.0)
-        text_w = self.fontMetrics().horizontalAdvance("100 %") + 6   # the number sits beside its bar
-        bar_w = max(4.0, column_w - text_w)
+        label_w, column_w, text_w, bar_w = self.columns()
         half = (line - 2) / 2.0
         track_colour = self.palette().color(QPalette.ColorRole.Base)
         for i, (label, a, b) in enumerate(self._rows):

@@ -6,7 +6,7 @@ Qt's available geometry is in logical pixels, so comparing against it handles ev
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -21,6 +21,10 @@ def available_geometry(window: QWidget) -> QRect | None:
 
 def fit_to_screen(window: QWidget, centre: bool = False) -> bool:
     """Shrink (and move) `window` so its frame lies in the available geometry; True when it changed."""
+    if window.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+        # Restored maximised: the window manager places it. A move here would set the geometry it goes back
+        # to when un-maximised, taken as the client area's position: the title bar ended above the screen.
+        return False
     area = available_geometry(window)
     if area is None or area.isEmpty():
         return False

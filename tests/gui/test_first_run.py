@@ -88,13 +88,38 @@ def test_panel_gives_untagged_results_the_artist_column_width(qtbot):
 
     panel = RelevantPanel()
     qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
     untagged = [RelevantRow(Track(id=i, path=f"/m/jazz.000{i}.wav"), 0.9, "Jazz") for i in range(3)]
     request = panel.begin_request([untagged[0].track])
     panel.show_results(request, untagged)
     assert panel.table.isColumnHidden(2)
-    tagged = [RelevantRow(Track(id=5, path="/m/a.wav", title="A", artist="Miles"), 0.9, "Jazz")]
+    tagged = [RelevantRow(Track(id=5, path="/m/a.wav", title="A New Journey", artist="Miles"), 0.9, "Jazz")]
     panel.show_results(panel.begin_request([tagged[0].track]), tagged)
     assert not panel.table.isColumnHidden(2)
+    assert panel.model.data(panel.model.index(0, 1)) == "A New Journey"
+
+
+def test_a_narrow_panel_gives_the_titles_the_artist_columns_width(qtbot):
+    """Sharing the side with the queue (~280 px), two elided columns showed neither ("A New Jo…", "Mil…")."""
+    from fmaplayer.library.track import Track
+    from fmaplayer.ui.relevant_panel import RelevantPanel, RelevantRow
+
+    panel = RelevantPanel()
+    qtbot.addWidget(panel)
+    panel.resize(280, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    tagged = [RelevantRow(Track(id=5, path="/m/a.wav", title="A New Journey", artist="Miles"), 0.9, "Jazz")]
+    panel.show_results(panel.begin_request([tagged[0].track]), tagged)
+    assert panel.table.isColumnHidden(2)
+    assert panel.model.data(panel.model.index(0, 1)) == "A New Journey — Miles"
+    title_width = panel.table.columnWidth(1)
+    assert title_width >= panel.table.fontMetrics().horizontalAdvance("A New Journey") + 8
+    panel.resize(600, 500)                                   # room again: the Artist column is back
+    qtbot.waitUntil(lambda: not panel.table.isColumnHidden(2))
+    assert panel.model.data(panel.model.index(0, 1)) == "A New Journey"
 
 
 def test_first_window_fits_the_available_screen(qtbot, make_window, monkeypatch):

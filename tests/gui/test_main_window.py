@@ -279,3 +279,25 @@ def test_a_filter_that_leaves_nothing_says_so_and_offers_to_clear(make_window, q
     qtbot.mouseClick(view.no_matches.clear_button, Qt.MouseButton.LeftButton)
     assert view.filter_edit.text() == "" and view.table.isVisible() and not view.is_no_matches_shown()
     assert window.track_table_model.rowCount() == 7
+
+
+def test_a_wider_window_widens_album_and_artist_too_not_only_the_title(make_window, qtbot):
+    """Maximised, the title took every extra pixel while albums stayed cut ("A New Jour…")."""
+    window = make_window()
+    window.resize(1200, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    header = window.library_view.table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(Column.TITLE) >= 200)         # the first-start fit
+    before = {c: header.sectionSize(c) for c in (Column.TITLE, Column.ARTIST, Column.ALBUM, Column.YEAR)}
+    window.resize(1800, 900)
+    qtbot.waitUntil(lambda: header.sectionSize(Column.ALBUM) > before[Column.ALBUM] * 1.3)
+    assert header.sectionSize(Column.ARTIST) > before[Column.ARTIST] * 1.3
+    assert header.sectionSize(Column.YEAR) == before[Column.YEAR]               # numbers keep their width
+    gained = header.sectionSize(Column.TITLE) - before[Column.TITLE]
+    assert 0 < gained < 600 - 100                                               # a share, not all of it
+    window.resize(1200, 760)                                                    # and back again
+    qtbot.waitUntil(lambda: abs(header.sectionSize(Column.ALBUM) - before[Column.ALBUM]) <= 2)
+    header.resizeSection(Column.ALBUM, 300)                                     # the user's own width ...
+    window.resize(1400, 760)
+    qtbot.waitUntil(lambda: header.sectionSize(Column.ALBUM) > 300)             # ... is the new reference

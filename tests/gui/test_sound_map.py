@@ -228,7 +228,7 @@ def test_colour_switch_to_mood_greys_tracks_without_a_confident_mood(qtbot, app_
         integration.dock.colour_by.setCurrentText(sound_map_dock.MOOD)
     assert set(ready.args[0]) == {t.id for t in tracks.values()}
     assert [label for label, _, _ in integration.view.legend()] == [""]   # the fake stores no moods
-    assert "not confident" in integration.dock.legend.text()
+    assert "not&nbsp;confident" in integration.dock.legend.text()     # kept on one line when it wraps
     integration.dock.colour_by.setCurrentText(sound_map_dock.GENRE)
     assert {label for label, _, _ in integration.view.legend()} == {"Rock", "Pop"}
 
@@ -415,7 +415,7 @@ def test_the_colour_by_choice_is_kept_at_the_next_start(qtbot, app_env):
         assert restored.dock.colour_by.currentText() == sound_map_dock.MOOD
         with qtbot.waitSignal(restored.worker.moodsReady, timeout=10000):     # and the map is drawn by mood
             restored.open()
-        qtbot.waitUntil(lambda: "not confident" in restored.dock.legend.text(), timeout=5000)
+        qtbot.waitUntil(lambda: "not&nbsp;confident" in restored.dock.legend.text(), timeout=5000)
     finally:
         restored.shutdown()
         recs.shutdown()
