@@ -103,3 +103,24 @@ def test_candidates_stay_a_small_pool_in_a_large_library():
     pool = sp._candidates(rows, 0, 1, 10)
     assert pool[0] == 0 and pool[-1] == 1
     assert len(pool) <= (sp.POINTS_PER_STEP * 9 + 1) * sp.NEAREST_PER_POINT + 2
+
+
+@pytest.mark.parametrize("method", sp.METHODS)
+@pytest.mark.parametrize("noise", [0.0, 1e-4, 1e-3])   # a copy of the file; other encodings of the song
+def test_a_path_never_plays_one_recording_twice(method, noise):
+    """Every track is in the library twice (another folder, another encoding): a path takes one of each
+    recording at most, and no copy of its start or target."""
+    ids, x = library(n=1500)
+    rng = np.random.default_rng(7)
+    copies = x + noise * rng.normal(size=x.shape).astype(np.float32)
+    copies /= np.linalg.norm(copies, axis=1, keepdims=True)
+    all_ids, all_x = np.concatenate([ids, ids + 100_000]), np.concatenate([x, copies])
+    finder = SonicPathFinder(all_ids, all_x, centre=all_x.mean(axis=0))
+    for _ in range(15):
+        start, target = (int(i) for i in rng.choice(ids, 2, replace=False))
+        path = finder.path(start, target, 10, method=method)
+        recordings = [i % 100_000 for i in path.ids]
+        assert len(set(recordings)) == len(recordings), path.ids
+        assert path.ids[0] == start and path.ids[-1] == target and path.approaches_target
+        assert len(path.ids) == 10 if method == sp.GRAPH else len(path.ids) >= 2
+        assert min(path.steps) > 1.0 - sp.SAME_RECORDING_COSINE
