@@ -26,6 +26,7 @@ from fmaplayer.errors import AudioDecodeError, ModelLoadError
 from fmaplayer.ml import features
 from fmaplayer.ml import manifest as manifest_mod
 from fmaplayer.ml import runtime as runtime_mod
+from fmaplayer.ml.genre_head import GenreHead
 from fmaplayer.ml.similarity_space import SimilarityLayout, track_vectors
 from fmaplayer.ml.tempo import tempo_from_slices
 from fmaplayer.ml.timbre import timbre_stats
@@ -69,6 +70,7 @@ class Embedder:
         # a hybrid model stores style, timbre and tempo side by side (ml/similarity_space.py)
         self.layout: SimilarityLayout | None = SimilarityLayout.from_manifest(self.manifest)
         self.vector_dim: int = self.layout.dim if self.layout else self.dim
+        self.genre_head: GenreHead | None = GenreHead.from_manifest(self.manifest)   # ml/genre_head.py
         # a genre is named only when its probability passes the threshold validated for this model
         self.genre_threshold: float = float(self.manifest.get("genre_threshold") or 0.0)
         self.model_id: str = manifest_mod.model_id(self.manifest)
@@ -128,10 +130,11 @@ class Embedder:
         v = emb.astype(np.float64).mean(axis=0)
         norm = np.linalg.norm(v)
         # an all-zero ReLU embedding (silence) still needs a unit vector: use a fixed direction
-        v = v / norm if norm > 1e-12 else np.full_like(v, 1 / np.sqrt(len(v)))
-        if self.layout is not None:
-            v = track_vectors(v, timbre, tempo, self.layout)[0]
+        style = v / norm if norm > 1e-12 else np.full_like(v, 1 / np.sqrt(len(v)))
+        v = style if self.layout is None else track_vectors(style, timbre, tempo, self.layout)[0]
         gp = gen.astype(np.float64).mean(axis=0).astype(np.float32)
+        if self.genre_head is not None and timbre is not None:
+            gp = self.genre_head.probabilities(style, timbre, gp)[0]
         mp = None if mood is None else mood.astype(np.float64).mean(axis=0).astype(np.float32)
         best = int(np.argmax(gp))
         return Embedding(

@@ -11,7 +11,8 @@ applied at query time (recommend/hybrid.py), so they can change without a re-ana
 the section stores the style block alone, as before.
 
 Tempo is placed on a circle by log2(BPM): 90 and 180 BPM (the same pulse counted twice as fast) share a
-point, a tempo a tritone of octave away is opposite; a track without a clear pulse gets a zero block.
+point, a tempo half an octave away is opposite. A track without a clear pulse sits on a third axis: it
+matches another pulse-less track and is unrelated (0) to any tempo, and a copy of a track still scores 1.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from fmaplayer.errors import ModelLoadError
 from fmaplayer.ml import timbre
 
-TEMPO_DIM = 2
+TEMPO_DIM = 3
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,13 @@ class SimilarityLayout:
 
 
 def tempo_block(bpm) -> np.ndarray:
-    """Rows of BPM (nan or None: no pulse) -> n x 2 unit points on the octave circle (zeros: no pulse)."""
+    """Rows of BPM (nan or None: no pulse) -> n x 3 unit points: the octave circle, or the no-pulse axis."""
     bpm = np.atleast_1d(np.asarray([np.nan if b is None else b for b in np.atleast_1d(bpm)], np.float64))
     out = np.zeros((len(bpm), TEMPO_DIM), np.float32)
     ok = np.isfinite(bpm) & (bpm > 0)
     angle = 2 * np.pi * np.log2(bpm[ok])
     out[ok, 0], out[ok, 1] = np.cos(angle), np.sin(angle)
+    out[~ok, 2] = 1.0
     return out
 
 

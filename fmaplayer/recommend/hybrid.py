@@ -88,7 +88,7 @@ def fused_scores(rows: np.ndarray, query: np.ndarray, layout: SimilarityLayout, 
 def part_scores(row: np.ndarray, query: np.ndarray, layout: SimilarityLayout | None,
                 centre: np.ndarray | None) -> dict[str, float | None]:
     """Each part's own similarity of one result to the query ("Why this song?"); None where a part is
-    missing (no timbre in this model, no clear pulse in either track)."""
+    missing (no timbre in this model) or says nothing (neither track has a clear pulse)."""
     if layout is None:
         x, q = row[None, :].astype(np.float32), query.astype(np.float32)
         q = q / max(float(np.linalg.norm(q)), 1e-12)
@@ -101,6 +101,8 @@ def part_scores(row: np.ndarray, query: np.ndarray, layout: SimilarityLayout | N
     for part in ("timbre", "tempo"):
         a, b = x[blocks[part]], q[blocks[part]]
         out[part] = float(a @ b) if np.any(a) and np.any(b) else None
+    if out["tempo"] is not None and x[blocks["tempo"]][-1] == 1.0 and q[blocks["tempo"]][-1] == 1.0:
+        out["tempo"] = None   # two tracks without a pulse: nothing to say about tempo
     return out
 
 

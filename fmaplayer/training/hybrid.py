@@ -204,3 +204,47 @@ def expected_calibration_error(percent: np.ndarray, same: np.ndarray, bins: int 
                           "mean_shown": round(shown, 1),
                           "same_genre": round(right, 1)})
     return {"ece": float(ece), "table": table}
+
+
+GENRE_C = (0.01, 0.03, 0.1, 0.3, 1.0)
+TARGET_ACCURACY = 0.8
+
+
+def genre_features(facts: ClipFacts) -> np.ndarray:
+    from fmaplayer.ml import genre_head
+
+    return genre_head.features(facts.style, facts.timbre_stats, facts.genre_probs)
+
+
+def fit_genre_head(facts: ClipFacts, labels: list[int | None], fit_rows: np.ndarray, c: float,
+                   n_genres: int) -> dict:
+    """The manifest's `genre_head`: multinomial logistic regression on the fit rows' labelled clips."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = genre_features(facts)
+    rows = [i for i in np.flatnonzero(fit_rows) if labels[i] is not None]
+    mean, scale = x[rows].mean(0), np.maximum(x[rows].std(0), 1e-6)
+    model = LogisticRegression(C=c, max_iter=5000).fit((x[rows] - mean) / scale, [labels[i] for i in rows])
+    weights, bias = np.zeros((x.shape[1], n_genres)), np.full(n_genres, -30.0)   # unseen genre: never
+    for k, cls in enumerate(model.classes_):
+        weights[:, cls], bias[cls] = model.coef_[k], model.intercept_[k]
+    return {"method": f"multinomial logistic regression (C {c:g}) on the standardised [embedding | MFCC "
+                      "mean, std | log network genre probabilities] of the labelled training clips",
+            "feature_mean": np.round(mean, 6).tolist(), "feature_scale": np.round(scale, 6).tolist(),
+            "weights": np.round(weights, 6).tolist(), "bias": np.round(bias, 6).tolist()}
+
+
+def genre_head_probs(facts: ClipFacts, section: dict) -> np.ndarray:
+    from fmaplayer.ml.genre_head import GenreHead
+
+    head = GenreHead.from_manifest({"genre_head": section, "genres": [0] * len(section["bias"])})
+    return head.probabilities(facts.style, facts.timbre_stats, facts.genre_probs)
+
+
+def shown_genres(probs: np.ndarray, labels: list[int | None], threshold: float) -> dict:
+    keep = [i for i, y in enumerate(labels) if y is not None]
+    p, y = probs[keep], np.array([labels[i] for i in keep])
+    shown, right = p.max(1) >= threshold, p.argmax(1) == y
+    return {"threshold": round(float(threshold), 2), "shown_share": float(shown.mean()),
+            "shown_accuracy": float(right[shown].mean()) if shown.any() else None,
+            "accuracy_all": float(right.mean()), "n": int(len(y))}

@@ -31,7 +31,8 @@ def _teacher(paths: list[str], cache: Path) -> np.ndarray:
 
 
 def choose(labelled: hybrid.ClipFacts, parts: np.ndarray, genres: list, teacher: np.ndarray,
-           extra: hybrid.ClipFacts | None, extra_teacher: np.ndarray | None, log=print) -> dict:
+           extra: hybrid.ClipFacts | None, extra_teacher: np.ndarray | None, genre_ids: list,
+           n_genres: int, log=print) -> dict:
     """Ridge strength and training audio, then the weights on top, then the % curve: all by validation."""
     val = np.flatnonzero(parts == "val")
     val_genres = [genres[i] for i in val]
@@ -67,7 +68,33 @@ def choose(labelled: hybrid.ClipFacts, parts: np.ndarray, genres: list, teacher:
     section["percent"] = hybrid.percent_curve(sim, val_genres)
     section["chosen_on"] = (f"validation split ({len(val)} clips): genre P@10 {chosen['val_genre_p10']:.3f}; "
                             f"fitted on {best['fit_on']} training audio")
-    return {"section": section, "fit_grid": grid, "weights_grid": weights_grid}
+    head, head_grid = choose_genre_head(labelled, parts, genre_ids, n_genres, log)
+    return {"section": section, "fit_grid": grid, "weights_grid": weights_grid, "genre_head": head,
+            "genre_head_grid": head_grid}
+
+
+def choose_genre_head(labelled: hybrid.ClipFacts, parts: np.ndarray, genre_ids: list, n_genres: int,
+                      log=print):
+    """C and the shown-genre threshold: the most validation clips shown at >= 80 % right."""
+    from fmaplayer.training.distill_eval import choose_threshold
+
+    val = np.flatnonzero(parts == "val")
+    val_ids = [genre_ids[i] for i in val]
+    keep = [k for k, y in enumerate(val_ids) if y is not None]
+    grid = []
+    for c in hybrid.GENRE_C:
+        head = hybrid.fit_genre_head(labelled, genre_ids, parts == "train", c, n_genres)
+        probs = hybrid.genre_head_probs(labelled.take(val), head)
+        truth = np.array([val_ids[k] for k in keep])
+        threshold = choose_threshold(probs[keep], truth, hybrid.TARGET_ACCURACY)
+        grid.append({"C": c, **hybrid.shown_genres(probs, val_ids, threshold)})
+        log(f"  genre head C {c:g}: {grid[-1]}")
+    best = max(grid, key=lambda g: (round(g["shown_share"], 3), g["accuracy_all"]))
+    head = hybrid.fit_genre_head(labelled, genre_ids, parts == "train", best["C"], n_genres)
+    head["threshold"] = best["threshold"]
+    head["chosen_on"] = (f"validation split: {best['shown_accuracy']:.0%} right when shown, shown for "
+                         f"{best['shown_share']:.0%} of {best['n']} clips")
+    return head, grid
 
 
 def _scores(facts: hybrid.ClipFacts, section: dict) -> np.ndarray:
@@ -186,15 +213,50 @@ def run(args) -> int:
         unseen_files = [str(p) for p in debian_music.tracks(Path(args.extra), held_out=True)]
         extra, extra_teacher = hybrid.analyse(train_files, cache), _teacher(train_files, cache)
         unseen, unseen_teacher = hybrid.analyse(unseen_files, cache), _teacher(unseen_files, cache)
-    chosen = choose(labelled, parts, genres, teacher, extra, extra_teacher)
+    manifest = manifest_mod.load_manifest(manifest_mod.manifest_path_for(manifest_mod.bundled_model_path()))
+    genre_ids = [manifest["genres"].index(g) if g in manifest["genres"] else None for g in genres]
+    chosen = choose(labelled, parts, genres, teacher, extra, extra_teacher, genre_ids,
+                    len(manifest["genres"]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "choice.json").write_text(json.dumps(chosen, indent=1))
     if args.choose_only:
         return 0
-    manifest = manifest_mod.load_manifest(manifest_mod.manifest_path_for(manifest_mod.bundled_model_path()))
     prior = model_centre({"embedding": manifest["embedding"]})
     result = report(labelled, parts, genres, moods, teacher, unseen, unseen_teacher, chosen["section"], prior)
+    test = np.flatnonzero(parts == "test")
+    test_ids = [genre_ids[i] for i in test]
+    head = chosen["genre_head"]
+    result["genres_shown_test"] = {
+        "genre head (chosen)": hybrid.shown_genres(hybrid.genre_head_probs(labelled.take(test), head),
+                                                   test_ids, head["threshold"]),
+        "network softmax 2.1.0": hybrid.shown_genres(labelled.genre_probs[test], test_ids,
+                                                     float(manifest.get("genre_threshold") or 0))}
     (out / "report.json").write_text(json.dumps(result, indent=1))
+    if args.write_manifest:
+        write_manifest(manifest_mod.manifest_path_for(manifest_mod.bundled_model_path()), chosen, result,
+                       args.write_manifest)
     print(json.dumps({k: v for k, v in result.items() if k != "leave_one_out_all_labelled"}, indent=1)[:4000])
     return 0
+
+
+def write_manifest(path: Path, chosen: dict, result: dict, version: str) -> None:
+    """The bundled manifest with the chosen similarity and genre head, the same weights file, a new
+    version (so a library analysed by the previous one is re-analysed in the background)."""
+    manifest = json.loads(path.read_text())
+    head = dict(chosen["genre_head"])
+    manifest["version"] = version
+    manifest["similarity"] = chosen["section"]
+    manifest["genre_threshold"] = head.pop("threshold")
+    manifest["genre_threshold_validation"] = {"chosen_on": head.pop("chosen_on")}
+    manifest["genre_head"] = head
+    app = "fmaplayer hybrid (the app's ranking)"
+    test = result["test"][app]
+    manifest.setdefault("metrics", {})["hybrid_test"] = {
+        "genre_p@10": test["genre p@10"]["avg"], "genre_p@10_ci95": test["genre p@10"]["ci95"],
+        "quadrant_p@10": test["quadrant p@10"]["avg"], "percent_ece": result["calibration_test"]["ece"],
+        "genres_shown": result["genres_shown_test"]["genre head (chosen)"],
+        "unseen_overlap_at_10": ((result.get("unseen_overlap_at_10_with_teacher") or {}).get(app) or {}
+                                 ).get("avg"),
+        "source": "fmaplayer evaluate --hybrid (models/hybrid/report.json)"}
+    path.write_text(json.dumps(manifest, indent=2) + "\n")

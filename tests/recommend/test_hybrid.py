@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fmaplayer.errors import ModelLoadError
-from fmaplayer.ml import similarity_space, timbre
+from fmaplayer.ml import timbre
 from fmaplayer.ml.similarity_space import SimilarityLayout, tempo_block, track_vectors
 from fmaplayer.recommend import explain, hybrid
 from fmaplayer.recommend.index import SimilarityIndex
@@ -43,14 +43,13 @@ def brute_force(rows, layout, centre):
 
 def test_stored_vectors_are_unit_blocks_and_tempo_is_octave_invariant():
     layout, rows = library()
-    assert rows.shape == (30, layout.dim) == (30, 8 + 8 + 2)
-    for name, block in layout.blocks().items():
-        norms = np.linalg.norm(rows[:, block], axis=1)
-        expected = np.where(np.arange(30) == 3, 0.0, 1.0) if name == "tempo" else np.ones(30)
-        np.testing.assert_allclose(norms, expected, atol=1e-6)
-    a, b, c = tempo_block([90.0, 180.0, 127.3])
+    assert rows.shape == (30, layout.dim) == (30, 8 + 8 + 3)
+    for block in layout.blocks().values():
+        np.testing.assert_allclose(np.linalg.norm(rows[:, block], axis=1), np.ones(30), atol=1e-6)
+    a, b, c, none, also_none = tempo_block([90.0, 180.0, 127.3, np.nan, None])
     assert a @ b == pytest.approx(1.0, abs=1e-6)       # the same pulse counted twice as fast
     assert a @ c == pytest.approx(-1.0, abs=1e-3)      # half an octave away: opposite
+    assert none @ a == 0.0 and none @ also_none == 1.0   # no pulse: unrelated to a tempo, like another
 
 
 def test_the_index_ranks_by_the_fused_score():
@@ -111,7 +110,8 @@ def test_part_scores_say_which_part_matched():
     parts = index.part_scores(rows[0], 1)
     b = layout.blocks()
     assert parts["timbre"] == pytest.approx(float(rows[0, b["timbre"]] @ rows[1, b["timbre"]]), abs=1e-6)
-    assert index.part_scores(rows[0], 3)["tempo"] is None      # no pulse in track 3
+    assert index.part_scores(rows[0], 3)["tempo"] == 0.0       # no pulse in track 3, a pulse in 0
+    assert index.part_scores(rows[3], 3)["tempo"] is None      # neither has one: nothing to say
     fused = sum(layout.weights[p] * parts[p] for p in hybrid.PARTS)
     assert fused == pytest.approx(index.scores(rows[0])[1], abs=1e-5)
 
@@ -153,4 +153,3 @@ def test_mfccs_are_the_orthonormal_dct_of_the_db_mel():
     stats = timbre.timbre_stats(slices)
     assert stats.shape == (timbre.DIM,) and stats.dtype == np.float32
     np.testing.assert_allclose(timbre.timbre_stats(slices, 16)[16:], expected.std(axis=0), rtol=1e-4)
-    assert similarity_space.TEMPO_DIM == 2
