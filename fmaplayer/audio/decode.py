@@ -1,7 +1,8 @@
 """Decoding with soundfile/libsndfile: probing, excerpts for analysis, and a block decoder for playback.
 
 Every libsndfile/OS error is turned into :class:`AudioDecodeError` with a reason a user can act on
-("file not found", "not a recognised audio format", "truncated or corrupt", ...).
+("file not found", "not a recognised audio format", "truncated or corrupt", ...). Only regular files are
+opened (a FIFO would block the open forever, a device never ends).
 """
 
 from __future__ import annotations
@@ -14,8 +15,25 @@ import numpy as np
 import soundfile as sf
 
 from fmaplayer.errors import AudioDecodeError
+from fmaplayer.library.regular_file import RefusedFileError, open_regular, refusal
 
 __all__ = ["AudioInfo", "AudioDecodeError", "StreamDecoder", "probe", "read_excerpt", "resample"]
+
+
+def _keep_libsndfile_loaded():
+    """cffi unloads libsndfile (dlclose) when the interpreter tears `soundfile` down at exit. A decoder
+    thread still inside it (a daemon stuck reading a dead network share) would then run into
+    unmapped code and crash the exit. A second handle from ctypes, which never unloads, keeps it mapped."""
+    import ctypes
+
+    name = getattr(sf, "_full_path", None) or getattr(sf, "_libname", None)
+    try:
+        return ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+
+
+_LIBSNDFILE = _keep_libsndfile_loaded()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +50,48 @@ def _sf_name(path: str | os.PathLike) -> str | bytes:
     return os.fsencode(path) if os.name == "posix" else os.fspath(path)
 
 
+def _skip_id3v2(fd: int) -> None:
+    """Put ``fd`` after the ID3v2 tags at the start of the file (none: at 0). libsndfile opens a descriptor
+    as a file embedded from its current offset, so libmpg123 never parses the tag: it stores every text
+    frame with a quadratic search, and a 2 MB tag of 100,000 small frames took it 30-40 s. The tag is
+    metadata (the scan reads it with mutagen); the audio is what follows it."""
+    size = os.fstat(fd).st_size
+    offset = 0
+    while True:
+        head = os.pread(fd, 10, offset)
+        if len(head) < 10 or head[:3] != b"ID3" or head[3] == 0xFF or any(b >= 0x80 for b in head[6:10]):
+            break
+        length = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+        end = offset + 10 + length + (10 if head[5] & 0x10 else 0)   # 0x10: a footer follows
+        if end >= size:
+            break   # a tag that claims the whole file: let the decoder make what it can of it
+        offset = end
+    os.lseek(fd, offset, os.SEEK_SET)
+
+
 class _FileBackedSoundFile(sf.SoundFile):
-    """A SoundFile read through a Python file object it owns: libsndfile's own open() refuses paths of
-    1024 bytes or more, Python's takes any path the OS allows."""
+    """A SoundFile on the descriptor of a Python file object it owns: libsndfile's own open() refuses paths
+    of 1024 bytes or more, Python's takes any path the OS allows. libsndfile reads the descriptor itself
+    (no Python callback per read): a decoder thread stuck in a slow open holds no Python state, so the
+    interpreter can exit past it. A leading ID3v2 tag is skipped (`_skip_id3v2`)."""
 
     def __init__(self, raw) -> None:
         self._raw = raw
-        super().__init__(raw)
+        _skip_id3v2(raw.fileno())
+        super().__init__(raw.fileno(), closefd=False)
+
+    def _open(self, file, mode_int, closefd):
+        # soundfile serialises every open in the process behind one lock (for the global sf_error(NULL)):
+        # a track would not start while the analysis or a stuck decoder is inside a slow open. Opening the
+        # descriptor directly keeps playback out of that queue; at worst a failed open's reason is another
+        # thread's, and the reason shown is checked against the file system first anyway (`_open_error`).
+        snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+        if snd is None or ffi is None or not isinstance(file, int):
+            return super()._open(file, mode_int, closefd)
+        pointer = snd.sf_open_fd(file, mode_int, self._info, closefd)
+        if pointer == ffi.NULL:
+            raise sf.LibsndfileError(snd.sf_error(pointer), prefix=f"Error opening {self.name!r}: ")
+        return pointer
 
     def close(self) -> None:
         try:
@@ -63,6 +116,12 @@ def _sanitise(data: np.ndarray, subtype: str) -> np.ndarray:
 def _open_error(path: str | os.PathLike, exc: BaseException) -> AudioDecodeError:
     """Explain why ``path`` cannot be opened, checking the file system first (clearer than libsndfile)."""
     p = Path(os.fsdecode(os.fspath(path)))
+    if isinstance(exc, RefusedFileError) and not p.is_dir():   # a FIFO, device or socket: never opened
+        try:
+            reason = refusal(os.stat(path).st_mode) or str(exc)
+        except OSError:
+            reason = str(exc)
+        return AudioDecodeError(f"{p.name}: {reason}")
     if not p.exists():
         reason = "file not found"
     elif p.is_dir():
@@ -85,8 +144,8 @@ def _open_error(path: str | os.PathLike, exc: BaseException) -> AudioDecodeError
 
 def _open(path: str | os.PathLike) -> sf.SoundFile:
     try:
-        raw = open(_sf_name(path), "rb")  # noqa: SIM115 - owned and closed by the SoundFile
-    except OSError as exc:
+        raw = open_regular(_sf_name(path))  # owned and closed by the SoundFile
+    except (OSError, ValueError) as exc:    # ValueError: a NUL in the name
         raise _open_error(path, exc) from exc
     try:
         return _FileBackedSoundFile(raw)

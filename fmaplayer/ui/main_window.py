@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
 
         self.status = MainStatusBar()
         self.setStatusBar(self.status)
+        self.queue_view.report = lambda message: self.status.showMessage(message, 8000)
         self.status.unreadable_button.clicked.connect(lambda: self.unreadable_only_action.toggle())
 
         self.scan_controller = None

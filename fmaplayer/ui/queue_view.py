@@ -3,11 +3,15 @@
 Tracks dragged from the library (or files from a file manager) drop in where the pointer is; entries are
 reordered by dragging; Delete removes the selection. Every edit goes through the PlayQueue (`insert`,
 `move`, `remove`), and the list redraws from it, so the player and the list never disagree.
+
+A dropped playlist is read in a helper thread (it may be a FIFO, sit on a slow share or hold a million
+entries), never on the UI thread; its tracks go in when it is read, and `dropHandled` says so.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -104,6 +108,9 @@ def _bare_tracks(paths: list[str]) -> list:
 
 
 class QueueView(QDockWidget):
+    dropHandled = Signal(list)               # the tracks a drop inserted (empty: nothing playable)
+    _expanded = Signal(object, int, object)  # reading thread -> UI thread: (paths, position, problems)
+
     def __init__(self, player: Any, parent: QWidget | None = None) -> None:
         super().__init__("Up next", parent)
         self.setObjectName("queueDock")
@@ -111,6 +118,10 @@ class QueueView(QDockWidget):
         self._queue = player.queue
         # Dropped files -> tracks; the window sets one that uses the library's own tracks.
         self.resolve_paths: Callable[[list[str]], list] = _bare_tracks
+        # Where a playlist that cannot be read is reported (the window's status bar).
+        self.report: Callable[[str], None] = lambda message: None
+        self.reader: threading.Thread | None = None  # the latest playlist-reading thread, for tests
+        self._expanded.connect(self._on_expanded, Qt.ConnectionType.QueuedConnection)
         # Two columns (track, duration) so long names elide and the durations stay aligned.
         self.list = QueueList()
         self.list.setObjectName("queueList")
@@ -217,22 +228,47 @@ class QueueView(QDockWidget):
         self._select_positions(new_positions)
 
     def insert_paths(self, paths: list[str], at: int) -> None:
-        """Dropped files (a playlist is expanded) go in before queue position ``at``."""
-        expanded: list[str] = []
-        for path in paths:
-            if is_playlist(path):
-                try:
-                    expanded.extend(read_playlist(path).paths)
-                except PlaylistError:
-                    continue
-            else:
-                expanded.append(path)
-        tracks = self.resolve_paths(expanded)
-        if not tracks:
+        """Dropped files go in before queue position ``at``; a playlist among them is expanded, read in
+        a helper thread (then the tracks go in when it is read; `dropHandled` says when)."""
+        paths = list(paths)
+        if not any(is_playlist(path) for path in paths):
+            self._insert_expanded(paths, at, [])
             return
-        at = min(at, len(self._queue))
-        self._queue.insert(at, tracks)
-        self._select_positions(list(range(at, at + len(tracks))))
+        self.reader = threading.Thread(target=self._expand_in_background, args=(paths, at),
+                                       name="fmaplayer-queue-drop", daemon=True)
+        self.reader.start()
+
+    def _expand_in_background(self, paths: list[str], at: int) -> None:
+        expanded: list[str] = []
+        problems: list[str] = []
+        for path in paths:
+            if not is_playlist(path):
+                expanded.append(path)
+                continue
+            try:
+                expanded.extend(read_playlist(path).paths)   # regular files only, size capped
+            except PlaylistError as exc:
+                problems.append(str(exc))
+            except Exception as exc:  # noqa: BLE001 - whatever a hostile file does, the user gets a message
+                problems.append(f"Cannot read the playlist {path}: {exc}")
+        try:
+            self._expanded.emit(expanded, at, problems)
+        except RuntimeError:      # the window closed meanwhile
+            pass
+
+    @Slot(object, int, object)
+    def _on_expanded(self, expanded: list[str], at: int, problems: list[str]) -> None:
+        self._insert_expanded(expanded, at, problems)
+
+    def _insert_expanded(self, expanded: list[str], at: int, problems: list[str]) -> None:
+        if problems:
+            self.report(display_text(problems[0], 300))
+        tracks = self.resolve_paths(expanded) if expanded else []
+        if tracks:
+            at = min(at, len(self._queue))
+            self._queue.insert(at, tracks)
+            self._select_positions(list(range(at, at + len(tracks))))
+        self.dropHandled.emit(tracks)
 
     def _select_positions(self, positions: list[int]) -> None:
         wanted = set(positions)
