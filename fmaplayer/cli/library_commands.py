@@ -249,6 +249,7 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
 def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     from fmaplayer.errors import AudioDecodeError
     from fmaplayer.library.paths import display_path
+    from fmaplayer.library.regular_file import file_problem
     from fmaplayer.recommend import calibration, hybrid
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner, openable_names
     from fmaplayer.recommend.index import SimilarityIndex
@@ -258,11 +259,9 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         print("fmaplayer similar: -n must be at least 1", file=sys.stderr)
         return 2
     path = os.path.abspath(args.file)
-    if not os.path.exists(path):
-        print(f"fmaplayer similar: no such file: {_shown(path)}", file=sys.stderr)
-        return 2
-    if not os.path.isfile(path):   # a FIFO would block the decoder; a folder is no track either
-        print(f"fmaplayer similar: not a regular file: {_shown(path)}", file=sys.stderr)
+    problem = file_problem(path)   # a FIFO would block the decoder; a folder or a device is no track either
+    if problem is not None:
+        print(f"fmaplayer similar: {_shown(path)}: {problem}", file=sys.stderr)
         return 2
     store, _db_path = _open_store(args.db)
     track = store.track_by_path(path)

@@ -4,6 +4,10 @@ A cover.jpg or a playlist may be a FIFO (opening it for reading waits for a writ
 (/dev/zero never ends; its size says 0), a socket or a folder. Such files are refused before anything
 reads them: the path is stat'ed, then opened with O_NONBLOCK (so a FIFO swapped in meanwhile does not
 block the open) and checked again on the open descriptor. Reads stop at a limit with a clear error.
+
+`file_problem` and `decoder_reason` put why a file cannot be read in the user's words: a FIFO, a device or a
+folder that exists is not "file not found", and libsndfile's "System error." or "File does not exist or is not
+a regular file (possibly a pipe?)" about a readable regular file are said as what they mean.
 """
 
 from __future__ import annotations
@@ -39,6 +43,47 @@ def kind_of(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot be read as a file, from the file system alone (nothing is opened), or None for
+    a regular file this process may read: not found, a broken link, a folder, a FIFO, a device, no
+    permission."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "broken link: the file it points to is missing"
+        return "file not found"
+    except PermissionError:
+        return "permission denied"
+    except (OSError, ValueError) as exc:   # ValueError: a NUL in the name
+        return f"cannot read file information: {getattr(exc, 'strerror', None) or exc}"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    reason = refusal(mode)
+    if reason is not None:
+        return reason
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    return None
+
+
+def decoder_reason(exc: BaseException, format_name: str = "audio") -> str:
+    """What libsndfile's error about an existing, readable regular file means, in the user's words."""
+    text = str(exc).strip()
+    if "': " in text:   # "Error opening '<path>': <reason>"
+        text = text.rsplit("': ", 1)[-1]
+    text = text.strip().rstrip(".")
+    low = text.lower()
+    if "system error" in low:   # a read() failed underneath: a disk or network error
+        return "could not be read (input/output error)"
+    if (not text or "does not exist" in low or "not a regular file" in low or "not recognised" in low
+            or "unknown format" in low):
+        return f"not a valid {format_name} file (not audio, or damaged)"
+    if "unsupported" in low and "encoding" in low:
+        return f"unsupported audio encoding ({text})"
+    return f"not a valid {format_name} file ({text[:200]})"
 
 
 def refusal(mode: int) -> str | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from fmaplayer.errors import AudioDecodeError, TagReadError, is_transient_reason
 from fmaplayer.library.paths import display_path, native_path
 from fmaplayer.library.reachability import Reachability, is_unavailable_reason, unlisted_reason
+from fmaplayer.library.regular_file import decoder_reason, file_problem, refusal
 from fmaplayer.library.store import LibraryStore
 from fmaplayer.library.tags import TagInfo, read_tags, sanitize_text
 from fmaplayer.library.track import Track
@@ -60,6 +61,7 @@ _TAIL_FRAMES = 4096  # read at the end of each new file to catch truncation the 
 _PROGRESS_INTERVAL_S = 0.05
 
 ProgressCallback = Callable[[int, int, str], None]
+PERMISSION_DENIED = "permission denied"
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ def probe_audio(path: str) -> float:
     except Exception as exc:  # LibsndfileError, RuntimeError, ValueError from odd headers ...
         if not os.path.exists(path):  # libsndfile reports a missing file like a bad one
             raise _Vanished("file not found") from exc
-        raise AudioDecodeError(_decoder_reason(name, exc)) from exc
+        # libsndfile says "System error." for a read that failed: no permission (any more), or the disk
+        raise AudioDecodeError(file_problem(path) or _decoder_reason(name, exc)) from exc
     if ogg_cut:
         raise AudioDecodeError(
             f"truncated: stops at {_clock(decoded / samplerate)} (the end of the {name} stream is missing)")
@@ -213,6 +216,42 @@ def _broken_link_reason(path: str) -> str:
     return sanitize_text(f"broken link: the file it points to is missing ({target})", limit=300)
 
 
+def _special_file_reason(path: str) -> str:
+    """Why a walked entry that is neither a folder nor a regular file is not read: a link whose target is
+    missing is a broken link; a FIFO, a device or a socket (or a link to one) exists and says what it is."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return _broken_link_reason(path) if os.path.islink(path) else "file not found"
+    except OSError as exc:
+        return f"cannot read file information: {exc.strerror or exc}"
+    return refusal(mode) or "not a regular file"
+
+
+_EUID = os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def _readable(path: str, st: os.stat_result, groups: frozenset[int]) -> bool:
+    """Whether this process may read the file: its mode bits first (no system call), then os.access for
+    a file they deny (an ACL may still allow it). Root reads everything."""
+    if _EUID is None or _EUID == 0:
+        return True
+    if st.st_uid == _EUID:
+        bit = 0o400
+    elif st.st_gid in groups:
+        bit = 0o040
+    else:
+        bit = 0o004
+    return bool(st.st_mode & bit) or os.access(path, os.R_OK)
+
+
+def _process_groups() -> frozenset[int]:
+    try:
+        return frozenset({os.getegid(), *os.getgroups()})
+    except (AttributeError, OSError):
+        return frozenset()
+
+
 def _clock(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
@@ -220,14 +259,9 @@ def _clock(seconds: float) -> str:
 
 
 def _decoder_reason(name: str, exc: Exception) -> str:
-    detail = sanitize_text(str(exc), limit=200)
-    # libsndfile reports any unrecognised content as "File does not exist or is not a regular file";
-    # the file does exist here (we just opened it), so say what it means.
-    if "does not exist" in detail or "not a regular file" in detail or not detail:
-        return f"not a valid {name} file (the decoder cannot open it)"
-    if ": " in detail:
-        detail = detail.rsplit(": ", 1)[-1]
-    return f"not a valid {name} file ({detail})"
+    # libsndfile reports any unrecognised content as "File does not exist or is not a regular file
+    # (possibly a pipe?)"; the file does exist here (we just opened it), so say what it means.
+    return sanitize_text(decoder_reason(exc, name), limit=300)
 
 
 class Scanner:
@@ -276,9 +310,11 @@ class Scanner:
         masked.update(masked_missing)
         removed = self.store.remove_paths(gone) if gone else 0
         self.store.mark_unavailable(masked)
-        # a file that could not be read last time (permissions, I/O) is read again though unchanged
+        # a file that could not be read last time (permissions, I/O) is read again though unchanged, and
+        # one that became unreadable unchanged (chmod 000) is listed as such
         retry = {p for p, error in stored_errors.items()
                  if is_transient_reason(error) and not is_unavailable_reason(error)}
+        retry.update(p for p, error in stat_errors.items() if error == PERMISSION_DENIED)
         summary = self._read_changed(
             found, known, stat_errors, removed, started, progress, cancel, retry, reach
         )
@@ -299,6 +335,7 @@ class Scanner:
         retry: set[str] = set()
         missing: list[str] = []
         back: list[str] = []
+        groups = _process_groups()
         for file in files:
             path = os.path.abspath(os.fsdecode(file))
             if os.path.splitext(path)[1].lower() not in KNOWN_EXTENSIONS or path in found:
@@ -322,6 +359,12 @@ class Scanner:
                 continue
             if os.path.isfile(path):
                 found[path] = (st.st_size, st.st_mtime)
+                if not _readable(path, st, groups):
+                    stat_errors[path] = PERMISSION_DENIED
+                    retry.add(path)
+            elif not os.path.isdir(path):   # a FIFO or a device named like audio: listed with what it is
+                found[path] = (0, 0.0)
+                stat_errors[path] = _special_file_reason(path)
         available_again = self.store.clear_unavailable(p for p in back if found.get(p) == known[p])
         reach = Reachability()  # each file's own folder is its root
         gone, masked = reach.split(missing)
@@ -415,6 +458,7 @@ class Scanner:
             return True
         stack = [root]
         seen_dirs: set[tuple[int, int]] = set()
+        groups = _process_groups()
         while stack:
             if cancel is not None and cancel.is_set():
                 return False
@@ -448,10 +492,11 @@ class Scanner:
                         subfolders.append(entry.path)
                         continue
                     if not entry.is_file():
-                        if entry.is_symlink() and os.path.splitext(name)[1].lower() in KNOWN_EXTENSIONS:
-                            # a dangling link is listed like any unreadable file, not skipped unseen
+                        if os.path.splitext(name)[1].lower() in KNOWN_EXTENSIONS:
+                            # a dangling link, a FIFO or a device is listed like any unreadable file, with
+                            # what it is, not skipped unseen
                             found[entry.path] = (0, 0.0)
-                            stat_errors[entry.path] = _broken_link_reason(entry.path)
+                            stat_errors[entry.path] = _special_file_reason(entry.path)
                         continue
                 except OSError:
                     continue
@@ -466,6 +511,8 @@ class Scanner:
                     stat_errors[entry.path] = f"cannot read file information: {exc.strerror or exc}"
                     continue
                 found[entry.path] = (st.st_size, st.st_mtime)
+                if not _readable(entry.path, st, groups):   # kept with its size and mtime: no re-analysis
+                    stat_errors[entry.path] = PERMISSION_DENIED  # once it is readable again
             stack.extend(sorted(subfolders, reverse=True))  # visit in name order
         return True
 
@@ -492,7 +539,7 @@ class Scanner:
         except FileNotFoundError as exc:
             raise _Vanished("file not found") from exc
         except PermissionError:
-            return _record(path, size, mtime, TagInfo(), 0.0, "permission denied")
+            return _record(path, size, mtime, TagInfo(), 0.0, PERMISSION_DENIED)
         except OSError as exc:
             return _record(path, size, mtime, TagInfo(), 0.0, f"cannot open: {exc.strerror or exc}")
 
