@@ -2,7 +2,9 @@
 
 Every libsndfile/OS error is turned into :class:`AudioDecodeError` with a reason a user can act on
 ("file not found", "not a recognised audio format", "truncated or corrupt", ...). Only regular files are
-opened (a FIFO would block the open forever, a device never ends).
+opened (a FIFO would block the open forever, a device never ends), and a sample rate outside
+`MIN_SAMPLE_RATE`..`MAX_SAMPLE_RATE` is refused: a 200 KB WAV that claims 1 Hz is "27.8 hours" long and
+resampling it to the output's rate would take gigabytes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ import soundfile as sf
 from fmaplayer.errors import AudioDecodeError
 from fmaplayer.library.regular_file import RefusedFileError, open_regular, refusal
 
-__all__ = ["AudioInfo", "AudioDecodeError", "StreamDecoder", "probe", "read_excerpt", "resample"]
+__all__ = ["AudioInfo", "AudioDecodeError", "MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "StreamDecoder", "probe",
+           "read_excerpt", "resample", "sample_rate_refusal"]
+
+# Sample rates audio is decoded at: telephone-grade 8 kHz and odd old rates down to 1 kHz, DXD / 8x rates
+# up to 768 kHz. Anything else is a damaged or hostile header, not music.
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 768_000
+# At most this many samples (frames x channels) are decoded at once for playback, whatever the file's rate
+# and channel count (4 MB of float32).
+_MAX_BLOCK_SAMPLES = 1 << 20
 
 
 def _keep_libsndfile_loaded():
@@ -34,6 +45,14 @@ def _keep_libsndfile_loaded():
 
 
 _LIBSNDFILE = _keep_libsndfile_loaded()
+
+
+def sample_rate_refusal(samplerate: int) -> str | None:
+    """Why audio at this rate is not decoded (None: a sane rate)."""
+    if MIN_SAMPLE_RATE <= samplerate <= MAX_SAMPLE_RATE:
+        return None
+    return (f"unsupported sample rate {samplerate:,} Hz (only {MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz "
+            "is played or analysed; the header may be damaged)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +174,12 @@ def _open(path: str | os.PathLike) -> sf.SoundFile:
 
 
 def _info_of(f: sf.SoundFile, path: str | os.PathLike) -> AudioInfo:
+    name = Path(os.fsdecode(os.fspath(path))).name
     if f.samplerate <= 0 or f.channels <= 0:
-        raise AudioDecodeError(f"{Path(os.fsdecode(os.fspath(path))).name}: invalid audio header")
+        raise AudioDecodeError(f"{name}: invalid audio header")
+    reason = sample_rate_refusal(f.samplerate)
+    if reason is not None:
+        raise AudioDecodeError(f"{name}: {reason}")
     frames = max(0, int(f.frames))
     return AudioInfo(f.samplerate, f.channels, frames, frames / f.samplerate, str(f.format))
 
@@ -220,7 +243,9 @@ class StreamDecoder:
     """Decodes a file block by block for playback, converted to ``out_samplerate`` and ``out_channels``.
 
     Used by one thread at a time (the decoder thread). Resampling uses soxr's streaming resampler so block
-    boundaries are seamless; ``seek`` restarts it.
+    boundaries are seamless; ``seek`` restarts it. A block is about ``block_frames`` *output* frames: the
+    file frames read per block are scaled by the rate ratio (and capped), so an 8 kHz file played at
+    192 kHz does not turn one read into 24 times as much audio.
     """
 
     def __init__(self, path: str | os.PathLike, out_samplerate: int, out_channels: int = 2,
@@ -235,7 +260,13 @@ class StreamDecoder:
             raise
         self.out_samplerate = int(out_samplerate)
         self.out_channels = int(out_channels)
-        self._block = np.empty((block_frames, self.info.channels), dtype=np.float32)
+        if self.out_samplerate <= 0:
+            self._file.close()
+            raise ValueError(f"invalid output sample rate {out_samplerate}")
+        # File frames per block: about block_frames once resampled to the output's rate.
+        wanted = -(-int(block_frames) * self.info.samplerate // self.out_samplerate)
+        frames = max(1, min(wanted, _MAX_BLOCK_SAMPLES // self.info.channels))
+        self._block = np.empty((frames, self.info.channels), dtype=np.float32)
         self._resampler = None
         self._flushed = False
         self._frames_read = 0  # file frames decoded since the last seek target (for error messages)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fmaplayer.audio.decode import sample_rate_refusal
 from fmaplayer.errors import AudioDecodeError
 
 SAMPLE_RATE = 22050
@@ -199,9 +200,14 @@ def _open(path: str | Path):
     if not Path(path).is_file():
         raise AudioDecodeError(f"file not found: {path}")
     try:
-        return sf.SoundFile(str(path))
+        f = sf.SoundFile(str(path))
     except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError/OSError
         raise AudioDecodeError(f"cannot open {path}: {exc}") from exc
+    reason = sample_rate_refusal(f.samplerate)   # a 1 Hz header: "27.8 h" of audio to resample
+    if reason is not None:
+        f.close()
+        raise AudioDecodeError(f"{Path(path).name}: {reason}")
+    return f
 
 
 def decode_whole(path: str | Path) -> np.ndarray:
