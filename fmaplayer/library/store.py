@@ -506,6 +506,28 @@ class LibraryStore:
             ).fetchall()
         return list(map(_track_from_row, rows))
 
+    def drop_superseded_embeddings(self, model_id: str) -> int:
+        """Once `model_id` covers the library (every readable track has its embedding or a recorded failure),
+        delete the other models' embeddings and failures: after an upgrade the old vectors are never served
+        again. Returns how many embeddings went; 0, and nothing deleted, while tracks are still to analyse."""
+        with self._write() as conn:
+            pending = conn.execute(
+                """
+                SELECT 1 FROM tracks t
+                WHERE t.error IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?)
+                  AND NOT EXISTS (SELECT 1 FROM embedding_failures f
+                                  WHERE f.track_id = t.id AND f.model_id = ?)
+                LIMIT 1
+                """,
+                (model_id, model_id),
+            ).fetchone()
+            if pending is not None:
+                return 0
+            dropped = conn.execute("DELETE FROM embeddings WHERE model_id != ?", (model_id,)).rowcount
+            conn.execute("DELETE FROM embedding_failures WHERE model_id != ?", (model_id,))
+            return max(dropped, 0)
+
     def embedding_counts(self, model_id: str) -> tuple[int, int]:
         """(done, total) over readable tracks: done = analysed by `model_id`, i.e. with an embedding or
         a recorded failure, so progress reaches total when analysis has finished."""

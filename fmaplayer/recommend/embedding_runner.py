@@ -13,6 +13,11 @@ is waiting for it.
 Another program holding the database's write lock (a second fmaplayer, a backup tool, sqlite3) is not a
 fault: the store call is retried after a bounded backoff (0.5 s doubling to 30 s, woken early by cancel),
 the batch's vectors kept in hand, so the analysis carries on when the lock goes. Anything else stops it.
+
+When the to-do list is empty and the model covers the library (every readable track has its vector or a
+recorded failure), the vectors of earlier models are deleted (`LibraryStore.drop_superseded_embeddings`):
+after an upgrade's re-analysis nothing serves them any more. A file that failed only for now (transient)
+keeps the old vectors until it is analysed.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class RunSummary:
     device: str = ""
     model_id: str = ""
     cancelled: bool = False
+    superseded_dropped: int = 0   # earlier models' embeddings deleted once this model covered the library
 
     @property
     def tracks_per_s(self) -> float:
@@ -105,6 +111,7 @@ class EmbeddingRunner:
         self._refresh_requested = False
         self._done = 0
         self._stalled_s = 0.0   # time spent waiting for another program's database lock
+        self._only_model_left = False   # no other model's embeddings remain (none are written by this run)
         self.summary = RunSummary()
 
     # --- control (any thread) -------------------------------------------------------------------
@@ -156,6 +163,7 @@ class EmbeddingRunner:
         try:
             self._load_queue()
             self._emit_progress()
+            self._drop_superseded()
             while True:
                 step = self._next_step(stay_alive)
                 if step is None:
@@ -163,10 +171,10 @@ class EmbeddingRunner:
                 kind, payload = step
                 if kind == "refresh":
                     self._load_queue()
-                    self._emit_progress()
-                    continue
-                self._process(payload)
+                else:
+                    self._process(payload)
                 self._emit_progress()
+                self._drop_superseded()
         except _CancelledWhileWaiting:
             pass
         self.summary.cancelled = self._cancelled
@@ -268,6 +276,19 @@ class EmbeddingRunner:
         if self.on_failed:
             for track_id, (_path, reason) in failures.items():
                 self.on_failed(track_id, reason)
+
+    def _drop_superseded(self) -> None:
+        """With the to-do list empty, delete earlier models' embeddings if this model covers the library."""
+        drop = getattr(self.store, "drop_superseded_embeddings", None)
+        with self._cond:
+            idle = not self._queue
+        if drop is None or self._only_model_left or not idle or self.summary.transient:
+            return
+        others = set(self._patiently(self.store.embedding_model_counts)) - {self.model_id}
+        if others:
+            self.summary.superseded_dropped += self._patiently(drop, self.model_id)
+            others = set(self._patiently(self.store.embedding_model_counts)) - {self.model_id}
+        self._only_model_left = not others
 
     def _patiently(self, call, *args):
         """`call(*args)`, tried again with a growing pause while another connection holds the database
