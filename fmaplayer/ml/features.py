@@ -19,6 +19,7 @@ import numpy as np
 
 from fmaplayer.audio.decode import sample_rate_refusal
 from fmaplayer.errors import AudioDecodeError
+from fmaplayer.library.regular_file import decoder_reason, file_problem
 
 SAMPLE_RATE = 22050
 N_FFT = 2048
@@ -197,12 +198,18 @@ def _seek_lead_in(f) -> int:
 def _open(path: str | Path):
     import soundfile as sf
 
-    if not Path(path).is_file():
-        raise AudioDecodeError(f"file not found: {path}")
+    problem = file_problem(path)   # a FIFO, a device or a folder exists: say what it is, never open it
+    if problem is not None:
+        if problem.startswith("broken link"):   # its drive may be unplugged: tried again, like a missing file
+            problem = f"file not found ({problem})"
+        raise AudioDecodeError(problem)   # shown beside the file's name by every caller
     try:
         f = sf.SoundFile(str(path))
     except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError/OSError
-        raise AudioDecodeError(f"cannot open {path}: {exc}") from exc
+        # "System error." for a failed read (permission taken away meanwhile, a disk error) and "File does not
+        # exist or is not a regular file (possibly a pipe?)" for content it does not recognise, in our words
+        reason = file_problem(path) or decoder_reason(exc, Path(path).suffix.lstrip(".").upper() or "audio")
+        raise AudioDecodeError(reason) from exc
     reason = sample_rate_refusal(f.samplerate)   # a 1 Hz header: "27.8 h" of audio to resample
     if reason is not None:
         f.close()

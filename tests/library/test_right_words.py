@@ -133,3 +133,36 @@ def test_similar_says_what_the_file_is(tmp_path, capsys, make, reason):
     args = parser.parse_args([str(target), "--db", str(tmp_path / "lib.db")])
     assert library_commands.run("similar", args, lambda device: pytest.fail("nothing to analyse")) == 2
     assert capsys.readouterr().err.strip() == f"fmaplayer similar: {target}: {reason}"
+
+
+def test_the_analysis_says_what_a_file_is(tmp_path, monkeypatch):
+    """The words the embedder's decoder gives (they are stored as the track's analysis failure)."""
+    from fmaplayer.errors import AudioDecodeError, is_transient_reason
+    from fmaplayer.library import regular_file
+    from fmaplayer.ml import features
+
+    os.mkfifo(tmp_path / "pipe.mp3")
+    os.symlink("/dev/zero", tmp_path / "zero.mp3")
+    os.symlink(tmp_path / "unplugged.mp3", tmp_path / "dangling.mp3")
+    (tmp_path / "folder.mp3").mkdir()
+    (tmp_path / "notes.mp3").write_text("a text file, not audio\n")
+    locked = write_tone(tmp_path / "locked.wav", seconds=0.3)
+    real_access = os.access
+    monkeypatch.setattr(regular_file.os, "access",   # chmod 000, as a user (root reads everything)
+                        lambda p, mode: os.fspath(p) != str(locked) and real_access(p, mode))
+    expected = {
+        "pipe.mp3": "not a regular file (a FIFO (named pipe))",
+        "zero.mp3": "not a regular file (a device)",
+        "folder.mp3": "is a folder, not a file",
+        "notes.mp3": "not a valid MP3 file (not audio, or damaged)",
+        "locked.wav": "permission denied",
+        "dangling.mp3": "file not found (broken link: the file it points to is missing)",
+        "gone.mp3": "file not found",
+    }
+    for name, reason in expected.items():
+        with pytest.raises(AudioDecodeError) as raised:
+            features.track_slices(tmp_path / name, 1)
+        assert str(raised.value) == reason
+    # what the analysis tries again (the file may come back or be chmod-ed) and what it records
+    retried = [n for n, r in expected.items() if is_transient_reason(r)]
+    assert retried == ["locked.wav", "dangling.mp3", "gone.mp3"]
