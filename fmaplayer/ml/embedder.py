@@ -110,6 +110,10 @@ class Embedder:
         if not good:
             return list(decoded)
         emb, gen, mood = self._forward(np.concatenate(good))
+        if gen.shape[1] != len(self.genres) or (mood is not None and mood.shape[1] != len(self.moods)):
+            raise ModelLoadError(
+                f"the model's manifest is damaged: it names {len(self.genres)} genres and {len(self.moods)} "
+                f"moods, the model gives {gen.shape[1]} and {0 if mood is None else mood.shape[1]}")
         results, pos = [], 0
         for d in decoded:
             if isinstance(d, AudioDecodeError):

@@ -259,6 +259,8 @@ class RecommendationsIntegration(QObject):
         self.worker.committed.connect(self._on_committed)
         self.worker.trackFailed.connect(self.controller.on_failed)
         self.worker.error.connect(self._on_worker_error)
+        self.worker.restarted.connect(self._on_worker_restarted)
+        self.worker.waiting.connect(self._say_in_status_bar)
         self.worker.pausedChanged.connect(self.status.set_paused)
         self.status.pauseToggled.connect(self._on_pause_toggled)
 
@@ -419,10 +421,18 @@ class RecommendationsIntegration(QObject):
     def _on_worker_error(self, text: str) -> None:
         self.status.set_error(text)
         self.controller.analysis_unavailable(text)
+        self._say_in_status_bar(text)
+        log.error("%s", text)
+
+    def _on_worker_restarted(self) -> None:
+        """A rescan started the analysis again after a fault: the status and the panel work again."""
+        self.status.clear_error()
+        self.controller.request_analysis = self.worker.request_priority
+
+    def _say_in_status_bar(self, text: str) -> None:
         status_bar = getattr(self.window, "statusBar", None)
         if status_bar is not None:
             status_bar().showMessage(text, 15000)
-        log.error("%s", text)
 
     def _on_library_changed(self, *args) -> None:
         """After a scan: new/changed files go to the worker, deleted ones leave the index."""

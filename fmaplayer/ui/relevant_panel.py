@@ -435,6 +435,12 @@ class AnalysisStatusWidget(QWidget):
         self.rate_label.setText("")
         self.pause_button.hide()
 
+    def clear_error(self) -> None:
+        """The analysis runs again (a library change restarted it after a fault)."""
+        self._failed = False
+        self.device_label.setToolTip(f"Analysis runs on {self._device}" if self._device else "")
+        self._render()
+
     def _render(self) -> None:
         if self._failed:
             return

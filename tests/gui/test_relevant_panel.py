@@ -288,3 +288,15 @@ def test_a_partial_panel_is_ranked_again_at_most_every_few_seconds_while_batches
     assert "11 of 40" in _note(integration)
     integration.worker.progress.emit(40, 40, 1.0)               # finished: ranked again at once
     qtbot.waitUntil(lambda: "Ranked among" not in _note(integration), timeout=1000)
+
+
+def test_a_restarted_analysis_clears_analysis_unavailable(qtbot, env):
+    """After a fault the status says 'Analysis unavailable'; a rescan that starts the worker again brings
+    back the real status and lets the panel ask for analysis again."""
+    _window, integration, _tracks, _embedder = env
+    integration.worker.error.emit("Analysis stopped: the disk is full")
+    assert integration.status.text() == "Analysis unavailable"
+    assert integration.controller.request_analysis is None
+    integration.worker.restarted.emit()
+    assert integration.status.text() != "Analysis unavailable"
+    assert integration.controller.request_analysis == integration.worker.request_priority

@@ -121,3 +121,21 @@ def test_bundled_manifest_carries_the_calibration_of_the_distilled_model():
     assert centre.shape == (m["embedding"]["dim"],) and 0.3 < np.linalg.norm(centre) <= 1.0
     assert 0.0 <= m["genre_threshold"] < 1.0
     assert m["version"].split(".")[0] == "2" and m["training"]["teacher"]["licence"] == "ISC"
+
+
+@pytest.mark.integration
+def test_a_manifest_naming_fewer_genres_than_the_model_gives_is_reported(tmp_path):
+    from fmaplayer.ml.embedder import Embedder
+    from tests.audio_fixtures import write_tone
+
+    bundled = manifest.bundled_model_path()
+    for f in bundled.parent.glob("cnn_lstm.*"):
+        shutil.copy(f, tmp_path / f.name)
+    path = manifest.manifest_path_for(tmp_path / bundled.name)
+    data = json.loads(path.read_text())
+    data["genres"] = data["genres"][:2]
+    data.pop("genre_head", None)
+    path.write_text(json.dumps(data))
+    embedder = Embedder(tmp_path / bundled.name, device="cpu")
+    with pytest.raises(ModelLoadError, match="names 2 genres"):
+        embedder.embed(write_tone(tmp_path / "t.wav", seconds=3.0))
