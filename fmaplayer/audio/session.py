@@ -40,7 +40,7 @@ class PlaybackSession:
             position = float(data.get("position", 0.0))
             volume = float(data.get("volume", 1.0))
             muted = bool(data.get("muted", False))
-        except (TypeError, ValueError, json.JSONDecodeError):
+        except (TypeError, ValueError, RecursionError):   # RecursionError: a 50,000-deep JSON
             return cls()
         if not math.isfinite(position) or position < 0:
             position = 0.0

@@ -76,7 +76,9 @@ def test_session_text_round_trip_and_damage():
     session = PlaybackSession(["/m/a.flac", "/m/ü.flac"], current=1, position=12.25, volume=0.5, muted=True)
     assert PlaybackSession.from_json(session.to_json()) == session
     for damaged in ("", "{", "[]", '{"version": 99}', '{"version": 1, "current": "x"}',
-                    '{"version": 1, "paths": ["/a"], "current": 5, "position": -3, "volume": 7}'):
+                    '{"version": 1, "paths": ["/a"], "current": 5, "position": -3, "volume": 7}',
+                    "[" * 50_000 + "]" * 50_000):   # a 50,000-deep JSON: RecursionError inside json
+
         restored = PlaybackSession.from_json(damaged)
         assert restored.current == -1 and restored.position >= 0 and 0 <= restored.volume <= 1
 
