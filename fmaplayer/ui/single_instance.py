@@ -277,6 +277,10 @@ class SingleInstance(QObject):
 def connect_window(instance: SingleInstance, window: Any) -> None:
     """A second launch raises `window` and opens its paths there (files, folders, playlists)."""
     def raise_window() -> None:
+        bring_to_front = getattr(window, "bring_to_front", None)
+        if bring_to_front is not None:   # keeps a maximised window maximised (MainWindow.bring_to_front)
+            bring_to_front()
+            return
         if window.isMinimized():
             window.showNormal()
         window.show()

@@ -1,7 +1,7 @@
 """The "Sound map" dock and its wiring: `install(window, store, recommendations)`, called by app.py.
 
 The dock holds the SoundMapView, a Genre/Mood colour switch with its legend, and the buttons for a
-rubber-band selection (Play selection, Add to queue, Save as playlist…). The wiring reads the vectors
+rubber-band selection (Play, Add to queue, Save…). The wiring reads the vectors
 the recommendations already hold (their SimilarityIndex, library-centred the same way), asks the
 SoundMapWorker for a map whenever the dock is visible and the index has changed (debounced: a scan
 commits a batch every few seconds), and follows the player (the playing track) and the relevant panel
