@@ -16,43 +16,22 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from fmaplayer.audio.open_audio import (
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+    OPEN_ERRORS,
+    open_audio,
+    sample_rate_refusal,
+)
 from fmaplayer.errors import AudioDecodeError
-from fmaplayer.library.regular_file import RefusedFileError, open_regular, refusal
+from fmaplayer.library.regular_file import RefusedFileError, refusal
 
 __all__ = ["AudioInfo", "AudioDecodeError", "MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "StreamDecoder", "probe",
            "read_excerpt", "resample", "sample_rate_refusal"]
 
-# Sample rates audio is decoded at: telephone-grade 8 kHz and odd old rates down to 1 kHz, DXD / 8x rates
-# up to 768 kHz. Anything else is a damaged or hostile header, not music.
-MIN_SAMPLE_RATE = 1_000
-MAX_SAMPLE_RATE = 768_000
 # At most this many samples (frames x channels) are decoded at once for playback, whatever the file's rate
 # and channel count (4 MB of float32).
 _MAX_BLOCK_SAMPLES = 1 << 20
-
-
-def _keep_libsndfile_loaded():
-    """cffi unloads libsndfile (dlclose) when the interpreter tears `soundfile` down at exit. A decoder
-    thread still inside it (a daemon stuck reading a dead network share) would then run into
-    unmapped code and crash the exit. A second handle from ctypes, which never unloads, keeps it mapped."""
-    import ctypes
-
-    name = getattr(sf, "_full_path", None) or getattr(sf, "_libname", None)
-    try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-
-
-_LIBSNDFILE = _keep_libsndfile_loaded()
-
-
-def sample_rate_refusal(samplerate: int) -> str | None:
-    """Why audio at this rate is not decoded (None: a sane rate)."""
-    if MIN_SAMPLE_RATE <= samplerate <= MAX_SAMPLE_RATE:
-        return None
-    return (f"unsupported sample rate {samplerate:,} Hz (only {MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz "
-            "is played or analysed; the header may be damaged)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,61 +41,6 @@ class AudioInfo:
     frames: int
     duration: float  # seconds
     format: str  # libsndfile major format, e.g. "WAV", "FLAC", "OGG", "MP3"
-
-
-def _sf_name(path: str | os.PathLike) -> str | bytes:
-    # bytes keep non-UTF-8 file names working on POSIX (Python's open takes them as they are).
-    return os.fsencode(path) if os.name == "posix" else os.fspath(path)
-
-
-def _skip_id3v2(fd: int) -> None:
-    """Put ``fd`` after the ID3v2 tags at the start of the file (none: at 0). libsndfile opens a descriptor
-    as a file embedded from its current offset, so libmpg123 never parses the tag: it stores every text
-    frame with a quadratic search, and a 2 MB tag of 100,000 small frames took it 30-40 s. The tag is
-    metadata (the scan reads it with mutagen); the audio is what follows it."""
-    size = os.fstat(fd).st_size
-    offset = 0
-    while True:
-        head = os.pread(fd, 10, offset)
-        if len(head) < 10 or head[:3] != b"ID3" or head[3] == 0xFF or any(b >= 0x80 for b in head[6:10]):
-            break
-        length = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
-        end = offset + 10 + length + (10 if head[5] & 0x10 else 0)   # 0x10: a footer follows
-        if end >= size:
-            break   # a tag that claims the whole file: let the decoder make what it can of it
-        offset = end
-    os.lseek(fd, offset, os.SEEK_SET)
-
-
-class _FileBackedSoundFile(sf.SoundFile):
-    """A SoundFile on the descriptor of a Python file object it owns: libsndfile's own open() refuses paths
-    of 1024 bytes or more, Python's takes any path the OS allows. libsndfile reads the descriptor itself
-    (no Python callback per read): a decoder thread stuck in a slow open holds no Python state, so the
-    interpreter can exit past it. A leading ID3v2 tag is skipped (`_skip_id3v2`)."""
-
-    def __init__(self, raw) -> None:
-        self._raw = raw
-        _skip_id3v2(raw.fileno())
-        super().__init__(raw.fileno(), closefd=False)
-
-    def _open(self, file, mode_int, closefd):
-        # soundfile serialises every open in the process behind one lock (for the global sf_error(NULL)):
-        # a track would not start while the analysis or a stuck decoder is inside a slow open. Opening the
-        # descriptor directly keeps playback out of that queue; at worst a failed open's reason is another
-        # thread's, and the reason shown is checked against the file system first anyway (`_open_error`).
-        snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
-        if snd is None or ffi is None or not isinstance(file, int):
-            return super()._open(file, mode_int, closefd)
-        pointer = snd.sf_open_fd(file, mode_int, self._info, closefd)
-        if pointer == ffi.NULL:
-            raise sf.LibsndfileError(snd.sf_error(pointer), prefix=f"Error opening {self.name!r}: ")
-        return pointer
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._raw.close()
 
 
 # Float WAV/AIFF can hold NaN, infinities or values far outside [-1, 1]; integer and lossy formats
@@ -163,13 +87,8 @@ def _open_error(path: str | os.PathLike, exc: BaseException) -> AudioDecodeError
 
 def _open(path: str | os.PathLike) -> sf.SoundFile:
     try:
-        raw = open_regular(_sf_name(path))  # owned and closed by the SoundFile
-    except (OSError, ValueError) as exc:    # ValueError: a NUL in the name
-        raise _open_error(path, exc) from exc
-    try:
-        return _FileBackedSoundFile(raw)
-    except (sf.LibsndfileError, RuntimeError, OSError, TypeError) as exc:
-        raw.close()
+        return open_audio(path)
+    except OPEN_ERRORS as exc:
         raise _open_error(path, exc) from exc
 
 

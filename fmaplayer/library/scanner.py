@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from fmaplayer.audio.open_audio import AudioFile, sample_rate_refusal
 from fmaplayer.errors import AudioDecodeError, TagReadError, is_transient_reason
 from fmaplayer.library.paths import display_path, native_path
 from fmaplayer.library.reachability import Reachability, is_unavailable_reason, unlisted_reason
-from fmaplayer.library.regular_file import decoder_reason, file_problem, refusal
+from fmaplayer.library.regular_file import decoder_reason, file_problem, open_regular, refusal
 from fmaplayer.library.store import LibraryStore
 from fmaplayer.library.tags import TagInfo, read_tags, sanitize_text
 from fmaplayer.library.track import Track
@@ -104,19 +105,21 @@ def probe_audio(path: str) -> float:
     One rule for every format: the decoded length is compared with the stated one (header, STREAMINFO,
     Xing frame count) and a file that stops before TRUNCATION_TOLERANCE of it is truncated. Ogg states
     no length (libsndfile counts up to the last page present), so a missing end-of-stream page is the
-    sign there. The file is opened as a Python file object: libsndfile's own open fails on paths of
-    1024 bytes or more."""
-    import soundfile as sf
-
+    sign there. The file is opened the way playback opens it (`open_audio`): a regular file only, its
+    ID3v2 tag skipped (libmpg123 spent 20-40 s in a tag of 100,000 frames), its sample rate in the range
+    playback and analysis accept."""
     ext = os.path.splitext(path)[1].lower()
     name = _FORMAT_NAMES.get(ext, "audio")
     try:
-        with open(native_path(path), "rb") as raw:
-            reader = _Reader(raw, sf.SoundFile(raw))
+        with open_regular(native_path(path)) as raw:
+            reader = _Reader(raw)
             try:
                 frames, samplerate = reader.f.frames, reader.f.samplerate
                 if samplerate <= 0 or frames <= 0:
                     raise AudioDecodeError(f"no audio in this {name} file")
+                rate_refusal = sample_rate_refusal(samplerate)   # a 1 Hz header: "27.8 h" to decode
+                if rate_refusal is not None:
+                    raise AudioDecodeError(rate_refusal)
                 decoded = _decoded_frames(reader, frames)
             finally:
                 reader.f.close()
@@ -129,7 +132,7 @@ def probe_audio(path: str) -> float:
         raise _Vanished("file not found") from exc
     except IsADirectoryError as exc:
         raise AudioDecodeError("is a folder, not a file") from exc
-    except Exception as exc:  # LibsndfileError, RuntimeError, ValueError from odd headers ...
+    except Exception as exc:  # LibsndfileError, RuntimeError, ValueError from odd headers, a FIFO refused
         if not os.path.exists(path):  # libsndfile reports a missing file like a bad one
             raise _Vanished("file not found") from exc
         # libsndfile says "System error." for a read that failed: no permission (any more), or the disk
@@ -152,23 +155,20 @@ _OGG_TAIL_BYTES = 1 << 16
 
 class _Reader:
     """Seek-and-read probes over one open file; a failed seek leaves some decoders (FLAC) unusable,
-    so the SoundFile is opened again on the same Python file object after a failure."""
+    so the file is opened again on the same descriptor after a failure."""
 
-    def __init__(self, raw, soundfile) -> None:
+    def __init__(self, raw) -> None:
         self.raw = raw
-        self.f = soundfile
+        self.f = AudioFile(raw, close_raw=False)
 
     def frames_at(self, position: int) -> int:
         """Frames decoded from `position` (up to _TAIL_FRAMES); 0 when the seek or the read fails."""
-        import soundfile as sf
-
         try:
             self.f.seek(position)
             return len(self.f.read(_TAIL_FRAMES, dtype="float32", always_2d=True))
         except Exception:  # noqa: BLE001 - libsndfile fails seeks past the data of a cut file
             self.f.close()
-            self.raw.seek(0)
-            self.f = sf.SoundFile(self.raw)
+            self.f = AudioFile(self.raw, close_raw=False)
             return 0
 
 

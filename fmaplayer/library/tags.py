@@ -1,18 +1,23 @@
 """Tag reading with mutagen, turned into plain, bounded, printable text.
 
 Tags come from untrusted files: they may hold control characters, lone surrogates, megabytes of text
-or markup. Everything returned here is safe to store in SQLite and to show as plain text.
+or markup. Everything returned here is safe to store in SQLite and to show as plain text. A leading ID3v2
+tag of pathological shape (100,000 small frames) is read only as far as mutagen reads it in bounded time.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from fmaplayer.errors import TagReadError
 from fmaplayer.library.paths import BIDI_CONTROLS
+from fmaplayer.library.regular_file import open_regular
 
 MAX_TAG_CHARS = 1000
 ELLIPSIS = "\u2026"
@@ -110,7 +115,8 @@ def read_tags(path: str) -> TagInfo:
     import mutagen
 
     try:
-        audio = mutagen.File(path, easy=True)
+        bounded = _bounded_id3v2(path)
+        audio = mutagen.File(path, easy=True) if bounded is None else _id3_only(bounded)
     except Exception as exc:  # mutagen raises many types (MutagenError, struct.error, ValueError ...)
         os_error = _os_error_cause(exc)
         if isinstance(os_error, PermissionError):
@@ -132,6 +138,100 @@ def read_tags(path: str) -> TagInfo:
         genre=fields.get("genre", ""),
         duration=_duration(audio),
     )
+
+
+# mutagen keeps the rest of an ID3v2 tag as a new bytes object after each frame it reads, so its time grows
+# with frames x tag size: 100,000 small frames in 2 MB took it 10-20 s. A tag up to _ID3_WALK_FROM_BYTES is
+# read as it is; a larger one is walked first, and only the frames read within both bounds are given to it.
+_ID3_WALK_FROM_BYTES = 64 << 10
+_ID3_MAX_FRAMES = 5_000          # real tags hold tens of frames, a podcast's chapters a few hundred
+_ID3_MAX_COPIED_BYTES = 2 << 30  # a few text frames before 50 MB of cover art cost a few hundred MB
+_ID3_FRAME_ID = re.compile(rb"[A-Z0-9]{3,4}")
+
+
+def _syncsafe(data: bytes) -> int:
+    value = 0
+    for byte in data:
+        value = (value << 7) | (byte & 0x7F)
+    return value
+
+
+def _bounded_id3v2(path: str) -> bytes | None:
+    """The leading ID3v2 tag of `path` cut to the frames mutagen reads in bounded time, as a tag of its own;
+    None when there is no such tag or mutagen reads the file as it is in bounded time (or cannot: it then
+    says why)."""
+    try:
+        with open_regular(path) as f:
+            head = f.read(10)
+            if (len(head) < 10 or head[:3] != b"ID3" or head[3] not in (2, 3, 4)
+                    or any(b >= 0x80 for b in head[6:10])):
+                return None
+            version, flags, size = head[3], head[5], _syncsafe(head[6:10])
+            if size <= _ID3_WALK_FROM_BYTES:
+                return None
+            if flags & 0x80 and version < 4:   # unsynchronised as a whole: frame sizes count decoded bytes
+                data = f.read(size).replace(b"\xff\x00", b"\xff")
+                size, flags = len(data), flags & ~0x80
+
+                def read(at: int, n: int) -> bytes:
+                    return data[at:at + n]
+            else:
+                fd = f.fileno()
+
+                def read(at: int, n: int) -> bytes:
+                    return os.pread(fd, n, 10 + at)
+            start = _id3_frames_start(read, version, flags)
+            cut = _id3_cut(read, start, size, version)
+            if cut is None:
+                return None
+            frames = read(start, cut - start)
+    except (OSError, ValueError):
+        return None
+    # the frames read, without the extended header and footer the original may have had
+    return b"ID3" + bytes((version, 0, flags & ~0x50)) + bytes(
+        (len(frames) >> shift) & 0x7F for shift in (21, 14, 7, 0)) + frames
+
+
+def _id3_frames_start(read, version: int, flags: int) -> int:
+    """Where the frames begin after the header: past the extended header, as mutagen finds it."""
+    if not flags & 0x40:
+        return 0
+    ext = read(0, 4)
+    if _ID3_FRAME_ID.fullmatch(ext):   # the flag set but no extended header written: frames follow
+        return 0
+    return _syncsafe(ext) if version >= 4 else 4 + int.from_bytes(ext, "big")
+
+
+def _id3_cut(read, at: int, size: int, version: int) -> int | None:
+    """The offset of the first frame past the bounds (None: all frames within them, or a walk that got
+    lost in frames it does not recognise, which mutagen reads as it always did)."""
+    head_len = 6 if version == 2 else 10
+    frames = copied = 0
+    while at + head_len <= size:
+        head = read(at, head_len)
+        ident = head[:3] if version == 2 else head[:4]
+        if len(head) < head_len or not _ID3_FRAME_ID.fullmatch(ident):
+            return None   # padding (the end of the frames), or lost
+        if version == 2:
+            length = int.from_bytes(head[3:6], "big")
+        elif version == 3 or any(b >= 0x80 for b in head[4:8]):   # iTunes wrote plain ints in 2.4 too
+            length = int.from_bytes(head[4:8], "big")
+        else:
+            length = _syncsafe(head[4:8])
+        end = at + head_len + length
+        frames += 1
+        copied += max(0, size - end)
+        if frames > _ID3_MAX_FRAMES or copied > _ID3_MAX_COPIED_BYTES:
+            return at
+        at = end
+    return None
+
+
+def _id3_only(tag: bytes):
+    """What read_tags takes from mutagen.File, from a tag alone: its text frames, no duration."""
+    from mutagen.easyid3 import EasyID3
+
+    return SimpleNamespace(tags=EasyID3(io.BytesIO(tag)), info=None)
 
 
 def _duration(audio) -> float | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmaplayer.audio.decode import sample_rate_refusal
+from fmaplayer.audio.open_audio import open_audio, sample_rate_refusal
 from fmaplayer.errors import AudioDecodeError
 from fmaplayer.library.regular_file import decoder_reason, file_problem
 
@@ -196,15 +196,16 @@ def _seek_lead_in(f) -> int:
 
 
 def _open(path: str | Path):
-    import soundfile as sf
-
+    """The file opened the way playback opens it (`open_audio`): a regular file only, its ID3v2 tag
+    skipped (libmpg123 spent 20-40 s in a tag of 100,000 frames), not queued behind soundfile's
+    process-wide open lock."""
     problem = file_problem(path)   # a FIFO, a device or a folder exists: say what it is, never open it
     if problem is not None:
         if problem.startswith("broken link"):   # its drive may be unplugged: tried again, like a missing file
             problem = f"file not found ({problem})"
         raise AudioDecodeError(problem)   # shown beside the file's name by every caller
     try:
-        f = sf.SoundFile(str(path))
+        f = open_audio(path)
     except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError/OSError
         # "System error." for a failed read (permission taken away meanwhile, a disk error) and "File does not
         # exist or is not a regular file (possibly a pipe?)" for content it does not recognise, in our words
