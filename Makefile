@@ -40,7 +40,7 @@ $(STAMP_APP): pyproject.toml | $(VENV)/bin/python
 	@touch $@
 
 $(STAMP_TEST): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e ".[test,train,map]"
+	$(PY) -m pip install -q -e ".[test,train,map,cluster]"
 	@# the distillation teacher (training and evaluation only): its metadata pins numpy<1.17, hence --no-deps
 	$(PY) -m pip install -q --no-deps "musicnn==0.1.0" || echo "NOTE: musicnn not installed: teacher tests skip"
 	@touch $@ $(STAMP_APP)

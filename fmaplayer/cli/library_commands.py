@@ -28,6 +28,12 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--no-embed", action="store_true", help="only read tags; do not analyse audio")
         parser.add_argument("--retry-failed", action="store_true",
                             help="analyse again the files the model could not analyse before")
+        parser.add_argument("--ray", metavar="ADDRESS",
+                            help="analyse on a Ray cluster: auto, HOST:PORT, ray://HOST:10001, or local "
+                                 "(README: 'Analysing a huge library on a Ray cluster'; the cluster extra)")
+        parser.add_argument("--ship-audio", action="store_true",
+                            help="with --ray: send the files' bytes to the workers (they do not see this "
+                                 "machine's folders)")
     elif name == "similar":
         parser.add_argument("file", metavar="FILE", help="an audio file, normally one of the library")
         parser.add_argument("-n", type=int, default=10, metavar="N", help="how many tracks (default 10)")
@@ -141,6 +147,13 @@ def _under(path: str, roots: list[str]) -> bool:
 def scan_command(args: argparse.Namespace, embedder_factory=None) -> int:
     from fmaplayer.library.scan_lock import ScanLock
 
+    if getattr(args, "ray", None) or getattr(args, "ship_audio", False):
+        from fmaplayer.cluster.scan import cluster_problem
+
+        problem = cluster_problem(args)   # said before the folders are scanned, not after
+        if problem:
+            print(f"fmaplayer scan: {problem}", file=sys.stderr)
+            return 2
     roots = [os.path.abspath(d) for d in args.dirs]
     missing = [d for d in roots if not os.path.exists(d)]
     if missing:
@@ -184,7 +197,11 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
 
     embed_summary = None
     model_id = ""
-    if not args.no_embed:
+    if not args.no_embed and getattr(args, "ray", None):   # the analysis on a Ray cluster (fmaplayer/cluster)
+        from fmaplayer.cluster.scan import analyse_on_cluster
+
+        model_id, embed_summary = analyse_on_cluster(store, args, _StderrProgress)
+    elif not args.no_embed:
         embedder = _make_embedder(args.device, embedder_factory)
         model_id = embedder.model_id
         if args.retry_failed:

@@ -10,15 +10,22 @@ it was batched with.
 `embed_many` alternates two phases that each use every core: decode a chunk of tracks on a thread per
 core, then run the chunk's forward pass (the runtime's own threads). Overlapping the phases instead
 over-subscribes a small CPU: on 2 cores it was 14-37 % slower (see benchmarks/bench_embedding.py).
+
+A track may also be given as a binary file object (a file's bytes read on another machine: fmaplayer/cluster);
+it is decoded from a private copy that bears the file's name, so its numbers and failure reasons are the
+ones its path gives.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -98,6 +105,8 @@ class Embedder:
         return [np.concatenate(o) if o else None for o in outs]
 
     def _decode(self, path) -> np.ndarray | AudioDecodeError:
+        if hasattr(path, "read"):
+            return _decode_file_object(path, self._decode)
         try:
             return features.track_slices(path, self.n_slices)
         except AudioDecodeError as exc:
@@ -159,14 +168,15 @@ class Embedder:
         """One track's slices -> the raw embedding of each slice (n x dim), before the mean."""
         return self._forward(np.asarray(slices, np.float32))[0]
 
-    def embed(self, path: str | Path) -> Embedding:
+    def embed(self, path: str | Path | BinaryIO) -> Embedding:
         result = self._embed_decoded([self._decode(path)])[0]
         if isinstance(result, AudioDecodeError):
             raise result
         return result
 
-    def embed_many(self, paths: Iterable[str | Path]) -> list[Embedding | AudioDecodeError]:
-        """Embeds in chunks: each chunk is decoded on all cores, then run through the model."""
+    def embed_many(self, paths: Iterable[str | Path | BinaryIO]) -> list[Embedding | AudioDecodeError]:
+        """Embeds in chunks: each chunk is decoded on all cores, then run through the model. A file object
+        stands for the file named by its `name` attribute."""
         paths = list(paths)
         results: list = []
         for i in range(0, len(paths), TRACKS_PER_CHUNK):
@@ -176,3 +186,22 @@ class Embedder:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+
+
+def _decode_file_object(source: BinaryIO, decode):
+    """`decode` of a copy of `source` named like it (libsndfile wants a name to open); the copy's path in a
+    failure reason is replaced by the source's name."""
+    name = str(getattr(source, "name", "") or "audio")
+    base = os.path.basename(name)
+    try:
+        ok = 0 < len(base.encode("utf-8")) < 200
+    except UnicodeError:
+        ok = False
+    with tempfile.TemporaryDirectory(prefix="fmaplayer-audio-") as folder:
+        copy = os.path.join(folder, base if ok else "audio" + os.path.splitext(base)[1][:16])
+        with open(copy, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+        result = decode(copy)
+    if isinstance(result, AudioDecodeError):
+        return AudioDecodeError(str(result).replace(copy, name))
+    return result
