@@ -29,7 +29,7 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--retry-failed", action="store_true",
                             help="analyse again the files the model could not analyse before")
         parser.add_argument("--ray", metavar="ADDRESS",
-                            help="analyse on a Ray cluster: auto, HOST:PORT, ray://HOST:10001, or local "
+                            help="analyse on a Ray cluster: auto, HOST:PORT (the head's, 6379) or local "
                                  "(README: 'Analysing a huge library on a Ray cluster'; the cluster extra)")
         parser.add_argument("--ship-audio", action="store_true",
                             help="with --ray: send the files' bytes to the workers (they do not see this "

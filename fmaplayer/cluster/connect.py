@@ -86,8 +86,8 @@ def ray_session(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S, num_cpus:
     except ClusterError:
         raise
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        hint = (" (no Ray runs on this machine: start one with `ray start --head`, or give --ray HOST:PORT, "
-                "ray://HOST:10001 or local)") if address.strip() == "auto" else ""
+        hint = (" (no Ray runs on this machine: start one with `ray start --head`, or give --ray "
+                "HEAD:6379 or local)") if address.strip() == "auto" else ""
         why = _first_line(exc)
         if exc.__cause__ is not None:   # ray.init's own words say little ("Failed to connect"): add why
             lines = [line for line in str(exc.__cause__).strip().splitlines() if line.strip()]

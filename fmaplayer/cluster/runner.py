@@ -42,6 +42,9 @@ from fmaplayer.recommend.embedding_runner import (
 DEFAULT_BATCH_SIZE = 16        # tracks per actor call and per commit (the Embedder's chunk)
 MAX_TASK_RETRIES = 3           # a batch whose worker died this often more stops the run (a poison file?)
 READ_TASKS = 2                 # --ship-audio: files read at once on the desktop's node
+RAY_CLIENT_REFUSAL = (
+    "Ray Data does not run over Ray Client (ray://) in this Ray version: join the cluster from this machine "
+    "with `ray start --address=HEAD:6379 --num-cpus=0` and scan with --ray auto")
 WATCH_EVERY_S, GONE_AFTER_S = 2.0, 10.0   # the head is asked this often; silent this long = gone
 STUCK_GRACE_S = 5.0            # then the main thread has this long to stop by itself
 
@@ -156,6 +159,8 @@ class ClusterRunner(EmbeddingRunner):
                     close()
 
     def _pipeline(self, ray, pending: list):
+        if _is_ray_client(ray):
+            raise ClusterError(RAY_CLIENT_REFUSAL)
         import ray.data
 
         _quiet_ray_data()
@@ -166,11 +171,6 @@ class ClusterRunner(EmbeddingRunner):
         blocks = max(1, math.ceil(len(rows) / self.batch_size))   # one block per batch and commit
         dataset = ray.data.from_items(rows, override_num_blocks=blocks)
         if self.ship_audio:
-            if _is_ray_client(ray):
-                raise ClusterError(
-                    "--ship-audio reads the files on this machine's node of the cluster, and over ray:// "
-                    "this machine is no node: join the cluster here with `ray start --address=HEAD:6379 "
-                    "--num-cpus=0` and scan with --ray auto")
             here = ray.get_runtime_context().get_node_id()
             dataset = dataset.map_batches(
                 read_files, batch_size=None, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=READ_TASKS),

@@ -19,6 +19,10 @@ def cluster_problem(args) -> str | None:
         return "--ship-audio goes with --ray ADDRESS"
     if not ray_available():
         return f"--ray needs Ray, which is not installed: {INSTALL_HINT}"
+    if args.ray.strip().startswith("ray://"):
+        from fmaplayer.cluster.runner import RAY_CLIENT_REFUSAL
+
+        return RAY_CLIENT_REFUSAL
     try:
         check_reachable(args.ray)
     except ClusterError as exc:

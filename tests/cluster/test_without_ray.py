@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fmaplayer import cli
 from fmaplayer.cluster import scan as cluster_scan
 from fmaplayer.cluster.connect import probe_target
@@ -67,3 +69,12 @@ def test_the_cli_and_the_app_load_no_ray(tmp_path):
                                              "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_ray_client_addresses_are_refused_in_words(tmp_path, capsys):
+    (tmp_path / "music").mkdir()
+    argv = ["scan", str(tmp_path / "music"), "--db", str(tmp_path / "lib.db"), "--ray", "ray://head:10001"]
+    if not cluster_scan.ray_available():
+        pytest.skip("Ray is not installed")
+    assert cli.main(argv, route_logs=False) == 2
+    assert "ray start --address=HEAD:6379" in capsys.readouterr().err
