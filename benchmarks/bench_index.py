@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/bench_index.py [--sizes 10000 100000 1000000] [--dim 32] [--out FILE]
 
+Each size runs twice in the same process: style-only rows of --dim (the 2.1.0 index) and the bundled hybrid
+model's rows (style | timbre | tempo blocks, recommend/hybrid.py: one product with a dim x 2 query matrix).
+
 Vectors are random unit rows (the worst case for argpartition: no structure to exploit). For each size it
 reports the time to load the matrix (`replace`, the start-up path), the cost of the worker's incremental
 commits (`upsert` of 8-row batches), top_k(10) latency, `relevant()` latency in both ranking modes with
@@ -39,12 +42,22 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
 
 
-def bench_size(n: int, dim: int, queries: int, rng: np.random.Generator) -> dict:
+def hybrid_layout():
+    """The bundled model's similarity layout (ml/similarity_space.py)."""
+    from fmaplayer.ml import manifest
+    from fmaplayer.recommend.hybrid import layout_of
+
+    return layout_of(manifest.load_manifest(manifest.manifest_path_for(manifest.bundled_model_path())))
+
+
+def bench_size(n: int, dim: int, queries: int, rng: np.random.Generator, layout=None) -> dict:
+    dim = layout.dim if layout is not None else dim
     matrix = rng.standard_normal((n, dim), dtype=np.float32)
     ids = np.arange(1, n + 1, dtype=np.int64)
     genres = {int(i): f"g{int(i) % 20}" for i in ids}
     rss_before = rss_mb()
-    index = SimilarityIndex(centred=True)   # as the app and `similar` build it (library-centred scores)
+    # as the app and `similar` build it (library-centred scores; fused when the model is a hybrid one)
+    index = SimilarityIndex(centred=True, layout=layout)
     t = time.perf_counter()
     index.replace(ids, matrix)
     load_s = time.perf_counter() - t
@@ -82,7 +95,10 @@ def bench_size(n: int, dim: int, queries: int, rng: np.random.Generator) -> dict
         t = time.perf_counter()
         index.top_k(index.vector(a), 10, exclude_ids=[a])
         after_upsert.append(time.perf_counter() - t)
-    row = {"tracks": n, "dim": dim, "queries": queries, "load_s": round(load_s, 3),
+    kind = "style only" if layout is None else \
+        "hybrid" + ("" if layout.weights["timbre"] == layout.weights["tempo"] == 0 else " fused")
+    row = {"index": kind, "weights": None if layout is None else layout.weights, "tracks": n, "dim": dim,
+           "queries": queries, "load_s": round(load_s, 3),
            "first_query_after_upsert_p50_ms": round(percentiles(after_upsert)[0], 3),
            "upsert_batch8_ms": round(upsert_ms, 4),
            "index_mb": round(index.nbytes / 2**20, 1), "rss_growth_mb": round(rss_after - rss_before, 1)}
@@ -101,12 +117,20 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench-results/bench_index.json")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    rows = [bench_size(n, args.dim, args.queries, rng) for n in args.sizes]
-    header = (f"{'tracks':>9} {'load s':>7} {'index MB':>9} {'RSS +MB':>8} {'upsert8 ms':>10} "
+    import dataclasses
+
+    layout = hybrid_layout()
+    kinds = [None]
+    if layout is not None:   # the shipped weights, and every part weighted (the second product runs)
+        kinds += [layout, dataclasses.replace(layout, weights={"style": 0.8, "timbre": 0.15, "tempo": 0.05})]
+    rows = [bench_size(n, args.dim, args.queries, rng, kind) for n in args.sizes for kind in kinds]
+    header = (f"{'index':>12} {'dim':>4} {'tracks':>9} {'load s':>7} {'index MB':>9} {'RSS +MB':>8} "
+              f"{'upsert8 ms':>10} "
               f"{'top_k p50/p99 ms':>17} {'similar p50/p99':>16} {'genre p50/p99':>15}")
     print(header)
     for r in rows:
-        print(f"{r['tracks']:>9,} {r['load_s']:>7.2f} {r['index_mb']:>9.1f} {r['rss_growth_mb']:>8.1f} "
+        print(f"{r['index']:>12} {r['dim']:>4} {r['tracks']:>9,} {r['load_s']:>7.2f} {r['index_mb']:>9.1f} "
+              f"{r['rss_growth_mb']:>8.1f} "
               f"{r['upsert_batch8_ms']:>10.3f} {r['top_k_p50_ms']:>8.2f}/{r['top_k_p99_ms']:<8.2f} "
               f"{r['similarity_p50_ms']:>7.2f}/{r['similarity_p99_ms']:<8.2f} "
               f"{r['similarity_genre_p50_ms']:>6.2f}/{r['similarity_genre_p99_ms']:<8.2f}")

@@ -34,6 +34,9 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
                         help="choose the hybrid similarity on validation and report it once on test "
                              "(--cache: the distillation cache with teacher targets; --out: a folder)")
     parser.add_argument("--choose-only", action="store_true", help="with --hybrid: stop after choosing")
+    parser.add_argument("--keep-ranking", action="store_true",
+                        help="with --hybrid: keep the previous model's ranking (style weight 1); fit only "
+                             "the percentage curve and the genre head")
     parser.add_argument("--write-manifest", metavar="VERSION",
                         help="with --hybrid: write the choice into the bundled manifest as this version")
     parser.add_argument(

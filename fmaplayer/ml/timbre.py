@@ -4,8 +4,9 @@ The CNN-LSTM's vector carries style; what it misses is largely timbre, which sim
 carry well (a 2013 timbre model, musly, still beats the student on pop, rock and country). The statistic
 here is the mean and standard deviation over every analysed frame of the first `N_COEFFS` MFCCs, taken as
 the DCT-II (orthonormal, as librosa does) of the frame's 128-band dB mel: 2 x N_COEFFS numbers per track.
-Chosen on the validation split among MFCC sizes (8-20), deltas and mel-band statistics (training/hybrid.py):
-20 coefficients ranked best once mapped with the style vector onto the teacher's space.
+13 coefficients, the classic MFCC size: 26 numbers, so style (32) + timbre + tempo (3) stay within twice
+the 2.1.0 index (training/hybrid.py compared 8-20 coefficients, deltas and mel-band statistics; none ranked
+measurably better on held-out clips).
 
 For similarity the statistics are standardised with the training audio's mean and spread (stored in the
 manifest) and scaled to unit length, so a plain dot product is their cosine (recommend/hybrid.py).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-N_COEFFS = 20
+N_COEFFS = 13
 DIM = 2 * N_COEFFS
 _DCT: dict[tuple[int, int], np.ndarray] = {}
 

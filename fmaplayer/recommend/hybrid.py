@@ -58,31 +58,24 @@ def unit_blocks(vectors: np.ndarray, layout: SimilarityLayout) -> np.ndarray:
     return rows
 
 
-def style_rows(rows: np.ndarray, layout: SimilarityLayout | None) -> np.ndarray:
-    return rows if layout is None else rows[:, layout.blocks()["style"]]
-
-
-def query_matrix(query: np.ndarray, layout: SimilarityLayout) -> np.ndarray:
-    """(dim x 2): the first column gives the raw style dot product, the second the weighted rest."""
+def fused_scores(style_rows: np.ndarray, extra_rows: np.ndarray, query: np.ndarray, layout: SimilarityLayout,
+                 centre: np.ndarray | None, prepared: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Fused score of `query` against every row. The index keeps each row's unit blocks as its style
+    block (`style_rows`) and the timbre and tempo blocks side by side, zero-padded (`extra_rows`); the
+    second product runs only when those parts have a weight."""
     q = unit_blocks(query, layout)[0]
     blocks = layout.blocks()
-    out = np.zeros((layout.dim, 2), np.float32)
-    out[blocks["style"], 0] = q[blocks["style"]]
-    out[blocks["timbre"], 1] = layout.weights["timbre"] * q[blocks["timbre"]]
-    out[blocks["tempo"], 1] = layout.weights["tempo"] * q[blocks["tempo"]]
-    return out
-
-
-def fused_scores(rows: np.ndarray, query: np.ndarray, layout: SimilarityLayout, centre: np.ndarray | None,
-                 prepared: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """Fused score of `query` against every row (rows with unit blocks; centre of the style block)."""
-    q = query_matrix(query, layout)
-    both = rows @ q
-    q_style = q[layout.blocks()["style"], 0]
-    style = calibration.centre_scores(np.ascontiguousarray(both[:, 0]), q_style, centre, prepared)
-    style *= np.float32(layout.weights["style"])
-    style += both[:, 1]
-    return style
+    q_style = q[blocks["style"]]
+    scores = calibration.centred_cosine(style_rows, q_style, centre, prepared)
+    weight = layout.weights
+    if weight["timbre"] == 0 and weight["tempo"] == 0:
+        return scores if weight["style"] == 1 else scores * np.float32(weight["style"])
+    scores *= np.float32(weight["style"])
+    q_extra = np.zeros(extra_rows.shape[1], np.float32)
+    timbre, tempo = q[blocks["timbre"]] * weight["timbre"], q[blocks["tempo"]] * weight["tempo"]
+    q_extra[: len(timbre)], q_extra[len(timbre): len(timbre) + len(tempo)] = timbre, tempo
+    scores += extra_rows @ q_extra
+    return scores
 
 
 def part_scores(row: np.ndarray, query: np.ndarray, layout: SimilarityLayout | None,

@@ -5,6 +5,11 @@ batch at a time without copying the whole library on every commit (np.vstack per
 O(n) per call). Removal swaps the last row into the hole, keeping the live rows contiguous so a query
 is a single matrix-vector product over `matrix[:n]` followed by `np.argpartition`.
 
+A hybrid model's rows (recommend/hybrid.py) are kept as two contiguous arrays: the style block, and the
+timbre + tempo blocks padded to a multiple of 8 columns. A query reads the style array (as before) and the
+second one only when the manifest gives timbre or tempo a weight: at 1M rows two 32-wide products take
+~20 ms, one 61-wide strided product ~27 ms and a 61 x 2 one ~33 ms (one BLAS thread, AVX-512 Xeon).
+
 Not thread-safe by itself: the app mutates and queries it on the UI thread only (the worker sends
 committed vectors through a queued signal), the CLI is single-threaded.
 """
@@ -65,7 +70,8 @@ class SimilarityIndex:
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
         self.prior_centre = prior_centre
         self._dim = dim
-        self._matrix = np.zeros((0, dim or 0), dtype=np.float32)
+        self._matrix = np.zeros((0, dim or 0), dtype=np.float32)   # style block (or the whole vector)
+        self._extra = np.zeros((0, 0), dtype=np.float32)           # timbre + tempo blocks, zero-padded
         self._ids = np.zeros(0, dtype=np.int64)
         self._row_of: dict[int, int] = {}
         self._size = 0
@@ -76,18 +82,33 @@ class SimilarityIndex:
         ids_arr = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids, dtype=np.int64)
         matrix = np.asarray(matrix, dtype=np.float32)
         if len(ids_arr) == 0:
-            self._matrix = np.zeros((0, self._dim or 0), dtype=np.float32)
-            self._ids = np.zeros(0, dtype=np.int64)
-            self._row_of = {}
-            self._size = 0
-            self._centre = None
+            self._reset(self._dim)
             return
-        self._dim = matrix.shape[1]
-        self._matrix = np.zeros((0, self._dim), dtype=np.float32)
+        self._reset(matrix.shape[1])
+        self.upsert(ids_arr, matrix)
+
+    def _reset(self, dim: int | None) -> None:
+        self._dim = dim
+        style, extra = self._widths(dim)
+        self._matrix = np.zeros((0, style), dtype=np.float32)
+        self._extra = np.zeros((0, extra), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
         self._row_of = {}
         self._size = 0
-        self.upsert(ids_arr, matrix)
+        self._centre = None
+
+    def _widths(self, dim: int | None) -> tuple[int, int]:
+        """(style columns, stored extra columns) for rows of `dim` values."""
+        layout = self.layout
+        if layout is None or dim != layout.dim:
+            return dim or 0, 0
+        return layout.style_dim, -(-(dim - layout.style_dim) // 8) * 8
+
+    def _store(self, row: int | slice, rows: np.ndarray) -> None:
+        width = self._matrix.shape[1]
+        self._matrix[row] = rows[..., :width]
+        if self._extra.shape[1]:
+            self._extra[row, : rows.shape[-1] - width] = rows[..., width:]
 
     def upsert(self, ids: Iterable[int], vectors: np.ndarray) -> None:
         """Insert or overwrite rows; vectors are normalised here so callers may pass raw ones."""
@@ -101,9 +122,8 @@ class SimilarityIndex:
         rows = normalise_rows(rows) if layout is None else hybrid.unit_blocks(rows, layout)
         if rows.shape[0] != len(ids_list):
             raise ValueError(f"{len(ids_list)} ids but {rows.shape[0]} vectors")
-        if self._dim is None or (self._size == 0 and self._matrix.shape[1] != rows.shape[1]):
-            self._dim = rows.shape[1]
-            self._matrix = np.zeros((0, self._dim), dtype=np.float32)
+        if self._dim is None or (self._size == 0 and self._dim != rows.shape[1]):
+            self._reset(rows.shape[1])
         if rows.shape[1] != self._dim:
             raise ValueError(f"vector dimension {rows.shape[1]} != index dimension {self._dim}")
         new_positions = []
@@ -112,7 +132,7 @@ class SimilarityIndex:
             if row is None:
                 new_positions.append(position)
             else:
-                self._matrix[row] = rows[position]
+                self._store(row, rows[position])
         if not new_positions:
             return
         # a duplicate id inside one batch: keep the last vector for it
@@ -122,7 +142,7 @@ class SimilarityIndex:
         positions = list(unique.values())
         self._reserve(self._size + len(positions))
         start, stop = self._size, self._size + len(positions)
-        self._matrix[start:stop] = rows[positions]
+        self._store(slice(start, stop), rows[positions])
         self._ids[start:stop] = [ids_list[p] for p in positions]
         for offset, position in enumerate(positions):
             self._row_of[ids_list[position]] = start + offset
@@ -139,6 +159,7 @@ class SimilarityIndex:
             if row != last:
                 moved_id = int(self._ids[last])
                 self._matrix[row] = self._matrix[last]
+                self._extra[row] = self._extra[last]
                 self._ids[row] = moved_id
                 self._row_of[moved_id] = row
             self._size = last
@@ -152,11 +173,13 @@ class SimilarityIndex:
         new_capacity = max(_MIN_CAPACITY, capacity)
         while new_capacity < needed:
             new_capacity *= 2
-        matrix = np.zeros((new_capacity, self._dim), dtype=np.float32)
+        matrix = np.zeros((new_capacity, self._matrix.shape[1]), dtype=np.float32)
+        extra = np.zeros((new_capacity, self._extra.shape[1]), dtype=np.float32)
         ids = np.zeros(new_capacity, dtype=np.int64)
         matrix[: self._size] = self._matrix[: self._size]
+        extra[: self._size] = self._extra[: self._size]
         ids[: self._size] = self._ids[: self._size]
-        self._matrix, self._ids = matrix, ids
+        self._matrix, self._extra, self._ids = matrix, extra, ids
 
     # --- queries --------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -172,20 +195,27 @@ class SimilarityIndex:
     @property
     def nbytes(self) -> int:
         """Memory held by the matrix and id arrays (capacity, not just live rows)."""
-        return int(self._matrix.nbytes + self._ids.nbytes)
+        return int(self._matrix.nbytes + self._extra.nbytes + self._ids.nbytes)
 
     def ids(self) -> np.ndarray:
         return self._ids[: self._size].copy()
 
     def matrix(self) -> np.ndarray:
-        """The live rows in `ids()` order: a read-only view (valid until the next mutation), no copy."""
-        view = self._matrix[: self._size].view()
-        view.flags.writeable = False
-        return view
+        """The live rows in `ids()` order, as they were given (a copy for hybrid rows)."""
+        if not self._extra.shape[1]:
+            view = self._matrix[: self._size].view()
+            view.flags.writeable = False
+            return view
+        extra = self._extra[: self._size, : self._dim - self._matrix.shape[1]]
+        return np.hstack([self._matrix[: self._size], extra])
 
     def vector(self, track_id: int) -> np.ndarray | None:
         row = self._row_of.get(int(track_id))
-        return None if row is None else self._matrix[row].copy()
+        if row is None:
+            return None
+        if not self._extra.shape[1]:
+            return self._matrix[row].copy()
+        return np.concatenate([self._matrix[row], self._extra[row, : self._dim - self._matrix.shape[1]]])
 
     def active_layout(self) -> SimilarityLayout | None:
         """The hybrid layout when the rows are of its size, else None (style-only rows)."""
@@ -209,15 +239,14 @@ class SimilarityIndex:
 
     def similarity_rows(self) -> np.ndarray:
         """Rows whose dot products are the scores the panel ranks by (the sound map, the sonic path)."""
-        return hybrid.similarity_rows(self._matrix[: self._size], self.active_layout(), self.centre())
+        return hybrid.similarity_rows(self.matrix(), self.active_layout(), self.centre())
 
     def part_scores(self, query_vec: np.ndarray, track_id: int) -> dict[str, float | None] | None:
         """How much each part (style, timbre, tempo) of a track matches `query_vec`; None if not here."""
-        row = self._row_of.get(int(track_id))
+        row = self.vector(track_id)
         if row is None:
             return None
-        return hybrid.part_scores(self._matrix[row], np.asarray(query_vec, np.float32),
-                                  self.active_layout(), self.centre())
+        return hybrid.part_scores(row, np.asarray(query_vec, np.float32), self.active_layout(), self.centre())
 
     @property
     def prior_centre(self) -> np.ndarray | None:
@@ -234,7 +263,7 @@ class SimilarityIndex:
             return None
         if self._centre is None:
             prior = self._prior_centre
-            live = hybrid.style_rows(self._matrix[: self._size], self.active_layout())
+            live = self._matrix[: self._size]
             if prior is not None and self._dim is not None and prior.shape != (live.shape[1],):
                 prior = None  # a centre of another model's space: the library mean alone
             row_sum = live.sum(axis=0, dtype=np.float64) if self._size else None
@@ -249,8 +278,8 @@ class SimilarityIndex:
         with _one_blas_thread() if self._size >= _SINGLE_THREAD_ROWS else contextlib.nullcontext():
             centre = self.centre()
             if layout is not None and np.shape(query_vec)[-1] == layout.dim:
-                return hybrid.fused_scores(rows, np.asarray(query_vec, np.float32), layout, centre,
-                                           self._prepared)
+                return hybrid.fused_scores(rows, self._extra[: self._size], np.asarray(query_vec, np.float32),
+                                           layout, centre, self._prepared)
             return calibration.centred_cosine(rows, normalise_rows(query_vec)[0], centre, self._prepared)
 
     def top_k(self, query_vec: np.ndarray, k: int,

@@ -32,9 +32,9 @@ from fmaplayer.training import evaluation
 N_MFCC = 20
 N_BANDS = 16
 RANK = 16
-ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0)
-TIMBRE_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
-TEMPO_WEIGHTS = (0.0, 0.05, 0.1)
+ALPHAS = (1.0, 10.0, 100.0)
+TIMBRE_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
+TEMPO_WEIGHTS = (0.0, 0.05)
 FACTS_VERSION = 2
 
 
@@ -144,6 +144,15 @@ def fit_section(facts: ClipFacts, teacher: np.ndarray, fit_rows: np.ndarray, alp
     }
 
 
+def plain_section(facts: ClipFacts, fit_rows: np.ndarray, weights: dict[str, float] | None = None) -> dict:
+    """A `similarity` section without a projection: the style block is the network's own vector."""
+    section = fit_section(facts, np.zeros((len(facts.paths), 1)), fit_rows, 1.0, weights)
+    del section["projection"], section["centre"]
+    section["method"] = ("the network's track vector (library-centred cosine) beside the timbre and tempo "
+                         "blocks")
+    return section
+
+
 def layout_of(section: dict, style_dim: int) -> SimilarityLayout:
     return SimilarityLayout.from_manifest({"embedding": {"dim": style_dim}, "similarity": section})
 
@@ -168,15 +177,18 @@ def p_at_10(sim: np.ndarray, labels: list[str | None]) -> float:
 def percent_curve(sim: np.ndarray, genres: list[str | None], k: int = 10, points: int = 12) -> dict:
     """Shown % = how often a result at that score shares the anchor's genre (isotonic fit over the top-k
     pairs of labelled anchors), as at most `points` (score, %) knots for np.interp."""
+    return percent_from_pairs(*pair_outcomes(sim, genres, k), points)
+
+
+def percent_from_pairs(scores: np.ndarray, same: np.ndarray, points: int = 12) -> dict:
     from sklearn.isotonic import IsotonicRegression
 
-    scores, same = pair_outcomes(sim, genres, k)
     fit = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, same)
     knots = np.unique(np.quantile(scores, np.linspace(0, 1, points)))
     knots = np.concatenate([[-1.0], knots, [1.0]])
     percent = np.maximum.accumulate(np.round(fit.predict(knots) * 100.0, 1))
     return {"scores": np.round(knots, 4).tolist(), "percent": percent.tolist(),
-            "meaning": "share of results at this fused score that have the anchor's genre (validation)"}
+            "meaning": "share of results at this fused score that have the anchor's genre (held-out clips)"}
 
 
 def pair_outcomes(sim: np.ndarray, genres: list[str | None], k: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -110,7 +110,7 @@ def test_each_result_explains_itself_in_a_tooltip_and_the_detail(qtbot, env):
     panel.table.setCurrentIndex(panel.model.index(unsure, 1))
     text = detail.sentence.text()
     assert "Both" not in text and "mostly" not in text and "tempo" not in text
-    assert "(likeliest for both: Jazz, 85 % and 52 %;" in text
+    assert f"(likeliest for both: Jazz, 85 % and {(THRESHOLD - 0.05) * 100:.0f} %;" in text
     # a result with no stored probabilities has no "why"; its tooltip stays the plain one
     step = _row_of(panel, "step12")
     plain = panel.model.data(panel.model.index(step, 1), Qt.ItemDataRole.ToolTipRole)
