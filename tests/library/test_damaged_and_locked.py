@@ -7,11 +7,11 @@ import sqlite3
 
 import pytest
 
+from fmaplayer.cli import library_commands as cli_commands
 from fmaplayer.errors import LibraryError
 from fmaplayer.library import scan_lock
 from fmaplayer.library.scan_lock import ScanLock
 from fmaplayer.library.store import LibraryStore
-from fmaplayer.cli import library_commands as cli_commands
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder
 

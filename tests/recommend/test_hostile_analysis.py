@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmaplayer.errors import AnalysisError, AudioDecodeError
 from fmaplayer.cli import library_commands as cli_commands
+from fmaplayer.errors import AnalysisError, AudioDecodeError
 from fmaplayer.recommend.embedding_runner import EmbeddingRunner
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store

@@ -1,4 +1,5 @@
-"""Exporting a .keras to the light runtimes' files (fmaplayer/training/export.py), on small untrained models."""
+"""Exporting a .keras to the light runtimes' files (fmaplayer/training/export.py), on small untrained
+models."""
 
 import json
 
