@@ -1,4 +1,5 @@
-# Two set-up commands: `make run` starts the app, `make test` runs the whole suite headless.
+# Two set-up commands: `make run` starts the app, `make test` runs the whole suite headless
+# (`make install-user` then puts `fmaplayer` on the PATH and in the desktop launcher).
 # Both bootstrap .venv (idempotent: re-installs only when pyproject.toml changes).
 PYTHON ?= python3
 VENV   := .venv
@@ -6,11 +7,18 @@ PY     := $(VENV)/bin/python
 STAMP_APP  := $(VENV)/.stamp-app
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: run test lint bench package system-deps clean
+.PHONY: run test lint bench package system-deps install-user uninstall-user clean
 
 run: $(STAMP_APP)
 	@$(MAKE) --no-print-directory system-deps
 	$(PY) -m fmaplayer
+
+# `fmaplayer` on the PATH (~/.local/bin/fmaplayer runs this checkout's venv) and in the desktop's launcher.
+install-user: $(STAMP_APP)
+	@FMAPLAYER_BIN="$(CURDIR)/$(VENV)/bin/fmaplayer" sh packaging/install-user.sh
+
+uninstall-user:
+	@FMAPLAYER_BIN="$(CURDIR)/$(VENV)/bin/fmaplayer" sh packaging/install-user.sh uninstall
 
 test: $(STAMP_TEST)
 	@FMAPLAYER_PYTHON=$(PY) sh packaging/ensure-system-deps.sh test
@@ -35,12 +43,15 @@ $(VENV)/bin/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: install python3-venv"; exit 1; }
 	$(PY) -m pip install -q --upgrade pip
 
+# PIP_QUIET: setuptools' "Editable installation ... folders with the same name" note is information, not a warning
+PIP_QUIET := PYTHONWARNINGS="ignore:Editable installation"
+
 $(STAMP_APP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e ".[map]"
+	$(PIP_QUIET) $(PY) -m pip install -q -e ".[map]"
 	@touch $@
 
 $(STAMP_TEST): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e ".[test,train,map,cluster]"
+	$(PIP_QUIET) $(PY) -m pip install -q -e ".[test,train,map,cluster]"
 	@# the distillation teacher (training and evaluation only): its metadata pins numpy<1.17, hence --no-deps
 	$(PY) -m pip install -q --no-deps "musicnn==0.1.0" || echo "NOTE: musicnn not installed: teacher tests skip"
 	@touch $@ $(STAMP_APP)
