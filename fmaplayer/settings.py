@@ -50,6 +50,10 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("ranking_mode", str, lambda: "similarity", choices=RANKING_MODES),
         SettingSpec("compute_device", str, lambda: "auto", choices=COMPUTE_DEVICES),
         SettingSpec("continue_with_similar", bool, lambda: False),
+        # variety in "Get relevant songs", `similar` and the radio: at most N per artist / album (0: any)
+        SettingSpec("variety", bool, lambda: True),
+        SettingSpec("variety_per_artist", int, lambda: 3, minimum=0, maximum=50),
+        SettingSpec("variety_per_album", int, lambda: 2, minimum=0, maximum=50),
         SettingSpec("shuffle", bool, lambda: False),
         SettingSpec("repeat", str, lambda: "off", choices=REPEAT_MODES),
     )
@@ -184,6 +188,12 @@ class Settings(QObject):
     @continue_with_similar.setter
     def continue_with_similar(self, enabled: bool) -> None:
         self.set("continue_with_similar", enabled)
+
+    def variety_caps(self) -> tuple[int, int]:
+        """(per artist, per album) when variety is on, else (0, 0): no caps."""
+        if not self.get("variety"):
+            return 0, 0
+        return self.get("variety_per_artist"), self.get("variety_per_album")
 
     @property
     def shuffle(self) -> bool:

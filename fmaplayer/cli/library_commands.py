@@ -39,6 +39,10 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-n", type=int, default=10, metavar="N", help="how many tracks (default 10)")
         parser.add_argument("--mode", choices=("similarity", "genre"), default="similarity",
                             help="similarity only, or matching predicted genre first (default similarity)")
+        parser.add_argument("--max-per-artist", type=int, default=0, metavar="N",
+                            help="variety: at most N results by one artist (default 0: no limit)")
+        parser.add_argument("--max-per-album", type=int, default=0, metavar="N",
+                            help="variety: at most N results from one album (default 0: no limit)")
         parser.add_argument("--json", action="store_true",
                             help="print a JSON list instead of a table: path, title, artist, genre, score "
                                  "(the similarity the list is ranked by, -1..1) and match_percent (the match "
@@ -270,7 +274,7 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
     from fmaplayer.recommend import calibration, hybrid
     from fmaplayer.recommend.embedding_runner import EmbeddingRunner, openable_names
     from fmaplayer.recommend.index import SimilarityIndex
-    from fmaplayer.recommend.ranking import RankingMode, relevant
+    from fmaplayer.recommend.ranking import RankingMode, Variety, relevant
 
     if args.n < 1:
         print("fmaplayer similar: -n must be at least 1", file=sys.stderr)
@@ -305,6 +309,7 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
         index.replace(ids, matrix)
     genres = store.predicted_genres(model_id)
     mode = RankingMode.parse(args.mode)
+    variety = Variety.from_store(store, args.max_per_artist, args.max_per_album)
 
     def file_key(track_id):
         found = store.track(track_id)
@@ -321,7 +326,8 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
             ids, matrix = store.load_embeddings(model_id)
             index.replace(ids, matrix)
             genres = store.predicted_genres(model_id)
-        recommendations = relevant(index, [track.id], args.n, mode, genres, file_key=file_key)
+        recommendations = relevant(index, [track.id], args.n, mode, genres, file_key=file_key,
+                                   variety=variety)
     else:                                   # not in the library: compare without storing it
         print(f"fmaplayer similar: {_shown(path)} is not in the library; comparing it as is",
               file=sys.stderr)
@@ -332,7 +338,7 @@ def similar_command(args: argparse.Namespace, embedder_factory=None) -> int:
             print(f"fmaplayer similar: cannot analyse {_shown(path)}: {terminal_text(str(exc))}",
                   file=sys.stderr)
             return 1
-        recommendations = relevant(index, [], args.n, mode, genres, file_key=file_key,
+        recommendations = relevant(index, [], args.n, mode, genres, file_key=file_key, variety=variety,
                                    query_vector=embedding.vector, query_genre=embedding.genre,
                                    query_key=os.path.getsize(path))
     _, total = store.embedding_counts(model_id)

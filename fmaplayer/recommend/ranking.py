@@ -17,6 +17,12 @@ similarity stays the default.
 
 Several anchors (a multi-track selection) are queried with the centroid of their unit vectors; the
 anchor genre is then the most common predicted genre among them (ties: the first anchor's).
+
+Variety (both modes, the panel, `similar`, the radio): at most N results per artist and per album, the
+rest of the list filled from further down the ranking, so one album does not fill a soundtrack's list.
+The caps reorder, they never shorten the list: when the nearest VARIETY_POOL tracks cannot fill it within
+the caps (a library of one artist), the capped tracks fill the end in their order. Tracks without an
+artist or album tag are never grouped (an empty tag says nothing about the recording).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from fmaplayer.recommend.index import SimilarityIndex
 # are given, the same key (byte size).
 DUPLICATE_COSINE = 1.0 - 1e-4
 DUPLICATE_TOLERANCE = 1e-5
+VARIETY_POOL = 1000   # the nearest tracks variety may reach into for other artists and albums
 
 
 class RankingMode(enum.Enum):
@@ -60,6 +67,55 @@ class Recommendation:
     score: float          # the index's similarity to the anchor (or centroid), -1..1
     genre: str            # predicted genre ("" when unknown)
     percent: float = 0.0  # the match shown to the user (SimilarityIndex.percent: one number everywhere)
+
+
+@dataclass(frozen=True)
+class Variety:
+    """At most `per_artist` results by one artist and `per_album` from one album (0: no limit);
+    `tags(ids)` gives {track id: (artist, album)} for the candidates (a store lookup)."""
+
+    per_artist: int = 0
+    per_album: int = 0
+    tags: Callable[[list[int]], Mapping[int, tuple[str, str]]] | None = None
+
+    @classmethod
+    def from_store(cls, store, per_artist: int, per_album: int) -> Variety:
+        """Caps whose tags come from the library store (one query per ranking)."""
+        def tags(ids: list[int]) -> dict[int, tuple[str, str]]:
+            return {t.id: (t.artist or "", t.album or "") for t in store.tracks_by_ids(ids)}
+        return cls(max(0, int(per_artist)), max(0, int(per_album)), tags)
+
+    @property
+    def active(self) -> bool:
+        return self.tags is not None and (self.per_artist > 0 or self.per_album > 0)
+
+    def pick(self, ranked: list[tuple[int, float]], k: int) -> tuple[list, list]:
+        """(up to k of `ranked` that keep within the caps, the ones skipped for them), best first."""
+        if not self.active:
+            return ranked[:k], []
+        tags = self.tags([i for i, _ in ranked])
+        artists: Counter = Counter()
+        albums: Counter = Counter()
+        kept, skipped = [], []
+        for track_id, score in ranked:
+            artist, album = (t.strip().casefold() for t in tags.get(track_id, ("", "")))
+            album_key = (artist, album) if album else None
+            if (self.per_artist and artist and artists[artist] >= self.per_artist) or \
+                    (self.per_album and album_key and albums[album_key] >= self.per_album):
+                skipped.append((track_id, score))
+                continue
+            kept.append((track_id, score))
+            artists[artist] += bool(artist)
+            if album_key:
+                albums[album_key] += 1
+            if len(kept) == k:
+                break
+        return kept, skipped
+
+    def apply(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """k of `ranked`: those within the caps first, then (only if they are too few) the capped ones."""
+        kept, skipped = self.pick(ranked, k)
+        return kept + skipped[: k - len(kept)]
 
 
 def anchor_vector(index: SimilarityIndex, anchor_ids: Iterable[int]) -> np.ndarray | None:
@@ -94,6 +150,7 @@ def relevant(
     exclude_ids: Iterable[int] = (),
     query_genre: str | None = None,
     query_key: Hashable | None = None,
+    variety: Variety | None = None,
 ) -> list[Recommendation]:
     """The k tracks most relevant to the anchors, excluding the anchors and copies of their files.
 
@@ -101,7 +158,9 @@ def relevant(
     `query_genre` / `query_key` standing in for the anchors' predicted genre and file key.
     `file_key(track_id)` identifies the file (e.g. (size, duration)); a candidate scoring ~1.0 with the
     same key as an anchor is a duplicate. Without it, a ~1.0 score alone marks a duplicate.
+    `variety` caps results per artist and per album (see Variety).
     """
+    variety = variety or Variety()
     mode = RankingMode.parse(mode)
     anchors = [int(i) for i in anchor_ids]
     genres = predicted_genres or {}
@@ -129,8 +188,15 @@ def relevant(
         return file_key(track_id) in anchor_keys
 
     if mode is RankingMode.SIMILARITY:
-        pool = _top_without_duplicates(index, query, k, excluded, is_duplicate)
-        return [Recommendation(i, s, genres.get(i, ""), index.percent(s)) for i, s in pool]
+        pool_size = k
+        while True:   # with variety, widen the pool (up to VARIETY_POOL) until k keep within the caps
+            pool = _top_without_duplicates(index, query, pool_size, excluded, is_duplicate)
+            within, _ = variety.pick(pool, k)
+            if len(within) >= k or len(pool) < pool_size or pool_size >= VARIETY_POOL or not variety.active:
+                break
+            pool_size = min(pool_size * 4, VARIETY_POOL)
+        kept = variety.apply(pool, k)
+        return [Recommendation(i, s, genres.get(i, ""), index.percent(s)) for i, s in kept]
 
     target = query_genre if query_genre is not None else anchor_genre(anchors, genres)
     # Rank the whole library: the matching block is "the k nearest tracks of that genre", which a
@@ -144,7 +210,7 @@ def relevant(
             break
         pool_size *= 4
     others = [(i, s) for i, s in pool if not (target and genres.get(i) == target)]
-    ranked = (matching + others)[:k]
+    ranked = variety.apply(matching + others, k)
     return [Recommendation(i, s, genres.get(i, ""), index.percent(s)) for i, s in ranked]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
@@ -119,6 +120,7 @@ class RelevantPanel(QDockWidget):
     playRequested = Signal(list, int)     # tracks, index to start at
     enqueueRequested = Signal(list)       # tracks to append to the play queue
     anchorsChanged = Signal(list)         # a new request: its anchor tracks (for the album art lookup)
+    varietyToggled = Signal(bool)         # the "Variety" box: caps per artist and album on or off
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Relevant songs", parent)
@@ -191,6 +193,9 @@ class RelevantPanel(QDockWidget):
         buttons.addWidget(self.play_all_button)
         buttons.addWidget(self.enqueue_button)
         buttons.addStretch(1)
+        self.variety_box = QCheckBox("Variety", body)
+        self.variety_box.toggled.connect(self.varietyToggled)
+        buttons.addWidget(self.variety_box)
 
         header_row = QHBoxLayout()
         header_row.addWidget(self.anchor_art, 0, Qt.AlignmentFlag.AlignTop)
@@ -203,6 +208,16 @@ class RelevantPanel(QDockWidget):
         layout.addLayout(buttons)
         self.setWidget(body)
         self._update_buttons()
+
+    def show_variety(self, enabled: bool, per_artist: int, per_album: int) -> None:
+        """Reflect the setting in the box without echoing it back."""
+        self.variety_box.blockSignals(True)
+        self.variety_box.setChecked(enabled)
+        self.variety_box.blockSignals(False)
+        caps = [f"{n} per {what}" for n, what in ((per_artist, "artist"), (per_album, "album")) if n]
+        self.variety_box.setToolTip(
+            f"Variety: at most {' and '.join(caps)} in the list (Settings to change the numbers)" if caps
+            else "Variety: no limits set in Settings")
 
     # --- requests -------------------------------------------------------------------------------
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -79,6 +80,19 @@ class SettingsDialog(QDialog):
         for key, label in DEVICE_LABELS.items():
             self.device_combo.addItem(label, key)
         self.device_combo.setCurrentIndex(self.device_combo.findData(settings.compute_device))
+        self.variety_box = QCheckBox("Variety: at most")
+        self.variety_box.setObjectName("variety")
+        self.variety_box.setChecked(bool(settings.get("variety")))
+        self.variety_box.setToolTip("Leave room for other artists and albums in the relevant songs, the "
+                                    "command line's `similar` and Continue with similar songs (0: no limit)")
+        self.artist_cap = self._cap_spin("variety_per_artist", settings, " per artist")
+        self.album_cap = self._cap_spin("variety_per_album", settings, " per album")
+        self.variety_box.toggled.connect(self.artist_cap.setEnabled)
+        self.variety_box.toggled.connect(self.album_cap.setEnabled)
+        variety_row = QHBoxLayout()
+        for widget in (self.variety_box, self.artist_cap, self.album_cap):
+            variety_row.addWidget(widget)
+        variety_row.addStretch(1)
         device_note = QLabel("The compute device is used from the next start.")
         device_note.setTextFormat(Qt.TextFormat.PlainText)
         device_note.setEnabled(False)
@@ -86,6 +100,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Number of recommendations:", self.count_spin)
         form.addRow("Ranking:", self.ranking_combo)
+        form.addRow("", variety_row)
         form.addRow("Compute device:", self.device_combo)
         form.addRow("", device_note)
         recommendations_box = QGroupBox("Recommendations")
@@ -115,6 +130,19 @@ class SettingsDialog(QDialog):
         self._settings.recommendations_count = self.count_spin.value()
         self._settings.ranking_mode = self.ranking_combo.currentData()
         self._settings.compute_device = self.device_combo.currentData()
+        self._settings.set("variety", self.variety_box.isChecked())
+        self._settings.set("variety_per_artist", self.artist_cap.value())
+        self._settings.set("variety_per_album", self.album_cap.value())
+
+    def _cap_spin(self, key: str, settings, suffix: str) -> QSpinBox:
+        spec = SETTINGS[key]
+        spin = QSpinBox()
+        spin.setObjectName(key)
+        spin.setRange(spec.minimum or 0, spec.maximum or 50)
+        spin.setValue(settings.get(key))
+        spin.setSuffix(suffix)
+        spin.setEnabled(bool(settings.get("variety")))
+        return spin
 
     def _add_folder_item(self, folder: str) -> None:
         if folder in self.folders():

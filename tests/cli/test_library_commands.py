@@ -79,6 +79,10 @@ def test_similar_json_and_modes(library, capsys):
     assert [r["title"] for r in json.loads(capsys.readouterr().out)] == ["A45", "A10", "A20"]
     assert cli_commands.run("similar", _args("similar", argv[:-1]), lambda d: embedder) == 0
     assert "A10" in capsys.readouterr().out.splitlines()[0]
+    # variety: every track is by "Gen", so the caps cannot be met and the list keeps its order and length
+    varied = [*argv, "--max-per-artist", "1", "--max-per-album", "1"]
+    assert cli_commands.run("similar", _args("similar", varied), lambda d: embedder) == 0
+    assert [r["title"] for r in json.loads(capsys.readouterr().out)] == ["A10", "A20", "A45"]
 
 
 def test_similar_for_a_file_outside_the_library(library, tmp_path, capsys):

@@ -300,3 +300,26 @@ def test_a_restarted_analysis_clears_analysis_unavailable(qtbot, env):
     integration.worker.restarted.emit()
     assert integration.status.text() != "Analysis unavailable"
     assert integration.controller.request_analysis == integration.worker.request_priority
+
+
+def test_variety_box_caps_one_album_and_follows_the_setting(qtbot, env, settings, tmp_path):
+    """Two nearest tracks from one album: with variety (1 per album) the second makes room for another
+    album; unticking the panel's box (a real click) saves the setting and ranks again without the cap."""
+    import sqlite3
+
+    window, integration, tracks, _ = env
+    with sqlite3.connect(tmp_path / "lib.db") as conn:   # near1/near2 share an album, the rest do not
+        for name, track in tracks.items():
+            album = "Maxstack" if name in ("near1", "near2") else f"Album {name}"
+            conn.execute("UPDATE tracks SET album = ? WHERE id = ?", (album, track.id))
+    settings.recommendations_count = 3
+    settings.set("variety_per_album", 1)
+    panel = integration.panel
+    _right_click_relevant(qtbot, window, [tracks["anchor"]])
+    assert panel.variety_box.isChecked() and "1 per album" in panel.variety_box.toolTip()
+    assert _names(integration) == ["near1", "mid1", "mid2"]
+    qtbot.mouseClick(panel.variety_box, Qt.MouseButton.LeftButton)
+    assert settings.get("variety") is False
+    assert _names(integration) == ["near1", "near2", "mid1"]
+    settings.set("variety", True)                        # Settings → the box follows, the list too
+    assert panel.variety_box.isChecked() and _names(integration) == ["near1", "mid1", "mid2"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from fmaplayer.settings import SETTINGS, Settings
 from fmaplayer.ui.settings_dialog import SettingsDialog
@@ -18,8 +18,10 @@ def test_defaults(make_settings):
     assert settings.continue_with_similar is False
     assert settings.shuffle is False and settings.repeat == "off"
     assert isinstance(settings.music_folders, list)
+    assert settings.variety_caps() == (3, 2)            # variety on: 3 per artist, 2 per album
     assert set(SETTINGS) == {"music_folders", "recommendations_count", "ranking_mode", "compute_device",
-                             "continue_with_similar", "shuffle", "repeat"}
+                             "continue_with_similar", "shuffle", "repeat", "variety", "variety_per_artist",
+                             "variety_per_album"}
 
 
 def test_values_persist_and_signal(make_settings, qtbot):
@@ -88,6 +90,24 @@ def test_settings_dialog_edits_and_saves(make_settings, qtbot, monkeypatch, tmp_
     assert reopened.recommendations_count == 42
     assert reopened.ranking_mode == "similarity_genre"
     assert reopened.compute_device == "cpu"
+
+
+def test_settings_dialog_sets_variety(make_settings, qtbot):
+    settings = make_settings()
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.artist_cap.setValue(5)
+    dialog.album_cap.setValue(0)
+    dialog.accept()
+    assert settings.variety_caps() == (5, 0)
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.variety_box, Qt.MouseButton.LeftButton)   # untick: no caps at all
+    assert not dialog.artist_cap.isEnabled()
+    dialog.accept()
+    assert settings.variety_caps() == (0, 0) and settings.get("variety_per_artist") == 5
 
 
 def test_cancel_keeps_the_old_values(make_settings, qtbot):

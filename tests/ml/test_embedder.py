@@ -34,8 +34,11 @@ def test_manifest_describes_the_bundled_model():
 def test_embeds_a_tone_into_a_deterministic_unit_vector(embedder, tmp_path):
     path = write_audio(tmp_path / "tone.wav", tone(5.0))
     a, b = embedder.embed(path), embedder.embed(path)
-    assert a.vector.dtype == np.float32 and a.vector.shape == (embedder.dim,)
-    assert np.linalg.norm(a.vector) == pytest.approx(1.0, abs=1e-5)
+    assert a.vector.dtype == np.float32 and a.vector.shape == (embedder.vector_dim,)
+    # the bundled model is a hybrid one: its style, timbre and tempo blocks are each unit vectors
+    for block in embedder.layout.blocks().values():
+        assert np.linalg.norm(a.vector[block]) == pytest.approx(1.0, abs=1e-5)
+    assert a.timbre is not None and a.timbre.shape == (embedder.layout.timbre_dim,)
     assert np.array_equal(a.vector, b.vector)
     assert a.genre_probs.shape == (len(embedder.genres),)
     assert a.genre_probs.sum() == pytest.approx(1.0, abs=1e-4)

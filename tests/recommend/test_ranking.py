@@ -1,7 +1,7 @@
 import numpy as np
 
 from fmaplayer.recommend.index import SimilarityIndex
-from fmaplayer.recommend.ranking import RankingMode, anchor_genre, relevant
+from fmaplayer.recommend.ranking import RankingMode, Variety, anchor_genre, relevant
 
 
 def _index(vectors: dict[int, list[float]]) -> SimilarityIndex:
@@ -75,3 +75,50 @@ def test_near_identical_but_different_audio_is_not_a_duplicate():
     same_size = {1: 10, 2: 10, 3: 10, 4: 10}.get
     got = [r.track_id for r in relevant(index, [1], 3, file_key=same_size)]
     assert got == [2, 4]
+
+
+def _album_library():
+    """Ten tracks of one album (closest to the anchor), then tracks of other artists further away."""
+    index = SimilarityIndex()
+    angles = {i: 1.0 + i for i in range(1, 11)}                     # album "Maxstack" by "Nebula"
+    angles.update({100 + i: 20.0 + 5 * i for i in range(8)})        # other artists, one album each
+    index.replace(list(angles), [[np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))] for a in angles.values()])
+    index.upsert([0], np.array([[1.0, 0.0]], np.float32))          # the anchor
+    tags = {i: ("Nebula", "Maxstack") for i in range(0, 11)}
+    tags.update({100 + i: (f"Artist {i}", f"Album {i}") for i in range(8)})
+    tags[107] = ("", "")                                            # untagged: never grouped
+    return index, tags
+
+
+def test_variety_caps_results_per_album_and_artist_in_both_modes():
+    index, tags = _album_library()
+    lookups = []
+
+    def lookup(ids):
+        lookups.append(len(ids))
+        return {i: tags[i] for i in ids}
+
+    plain = relevant(index, [0], 9)
+    assert [r.track_id for r in plain] == list(range(1, 10))        # one album fills the list
+    varied = relevant(index, [0], 9, variety=Variety(per_artist=0, per_album=3, tags=lookup))
+    assert [r.track_id for r in varied] == [1, 2, 3, *range(100, 106)]
+    assert len(lookups) >= 1
+    by_artist = relevant(index, [0], 5, variety=Variety(per_artist=2, per_album=0, tags=lookup))
+    assert [r.track_id for r in by_artist] == [1, 2, 100, 101, 102]
+    genres = {i: "Rock" for i in tags}
+    genre_mode = relevant(index, [0], 6, RankingMode.SIMILARITY_GENRE, genres,
+                          variety=Variety(per_album=2, tags=lookup))
+    assert [r.track_id for r in genre_mode] == [1, 2, 100, 101, 102, 103]
+    assert Variety(per_album=3).apply([(1, 0.9), (2, 0.8)], 1) == [(1, 0.9)]   # no lookup: no cap
+
+
+def test_variety_never_groups_untagged_tracks():
+    cap = Variety(per_artist=1, per_album=1, tags=lambda ids: {i: ("", "") for i in ids})
+    assert cap.apply([(1, 0.9), (2, 0.8), (3, 0.7)], 3) == [(1, 0.9), (2, 0.8), (3, 0.7)]
+
+
+def test_variety_reorders_but_never_shortens_a_list_of_one_artist():
+    index, _tags = _album_library()
+    one_album = {i: ("Nebula", "Maxstack") for i in range(200)}
+    only_nebula = Variety(per_artist=2, per_album=2, tags=lambda ids: {i: one_album[i] for i in ids})
+    assert [r.track_id for r in relevant(index, [0], 5, variety=only_nebula)] == [1, 2, 3, 4, 5]
