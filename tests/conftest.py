@@ -35,3 +35,15 @@ def keras_seeded():
 
     keras.utils.set_random_seed(7)
     return keras
+
+
+@pytest.fixture
+def soundfile_open_lock():
+    """soundfile's process-wide open lock, for tests that hold it to play "another thread inside a slow
+    open" (skipped where this soundfile version does not serialise its opens)."""
+    import soundfile as sf
+
+    lock = getattr(sf.SoundFile, "_sf_error_lock", None)
+    if lock is None:
+        pytest.skip("this soundfile does not serialise its opens")
+    return lock

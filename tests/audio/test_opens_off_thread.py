@@ -220,14 +220,11 @@ def test_an_id3v2_tag_is_skipped_without_changing_the_audio(tmp_path):
     np.testing.assert_array_equal(read_excerpt(tagged, 0.2, 0.5), read_excerpt(plain, 0.2, 0.5))
 
 
-def test_playback_opens_do_not_queue_behind_other_opens_of_soundfile(tmp_path):
-    import soundfile as sf
+def test_playback_opens_do_not_queue_behind_other_opens_of_soundfile(tmp_path, soundfile_open_lock):
 
     from fmaplayer.audio.decode import StreamDecoder
 
-    lock = getattr(sf.SoundFile, "_sf_error_lock", None)
-    if lock is None:
-        pytest.skip("this soundfile does not serialise its opens")
+    lock = soundfile_open_lock
     path = write_tone(tmp_path / "t.wav", seconds=0.5, sr=44100)
     opened = []
     with lock:   # another thread inside a slow open (the analysis of a pathological file)

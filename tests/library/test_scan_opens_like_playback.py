@@ -116,12 +116,9 @@ def test_the_scan_reads_the_same_length_with_or_without_an_id3_tag(tmp_path):
     assert probe_audio(str(tagged)) == probe_audio(str(plain)) == pytest.approx(2.0, abs=0.05)
 
 
-def test_the_scan_does_not_queue_behind_other_opens_of_soundfile(tmp_path):
-    import soundfile as sf
+def test_the_scan_does_not_queue_behind_other_opens_of_soundfile(tmp_path, soundfile_open_lock):
 
-    lock = getattr(sf.SoundFile, "_sf_error_lock", None)
-    if lock is None:
-        pytest.skip("this soundfile does not serialise its opens")
+    lock = soundfile_open_lock
     path = write_tone(tmp_path / "t.flac", seconds=0.5, sr=44100)
     probed = []
     with lock:   # another thread inside a slow open (the analysis of a pathological file)

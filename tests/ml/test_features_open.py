@@ -9,7 +9,6 @@ import shutil
 import threading
 
 import numpy as np
-import pytest
 
 from fmaplayer.ml import features
 from tests.audio.test_opens_off_thread import _tagged_mp3
@@ -46,12 +45,9 @@ def test_an_id3_tag_changes_nothing_in_the_analysis(tmp_path):
     np.testing.assert_array_equal(features.decode_whole(tagged), features.decode_whole(plain))
 
 
-def test_analysis_opens_do_not_queue_behind_other_opens_of_soundfile(tmp_path):
-    import soundfile as sf
+def test_analysis_opens_do_not_queue_behind_other_opens_of_soundfile(tmp_path, soundfile_open_lock):
 
-    lock = getattr(sf.SoundFile, "_sf_error_lock", None)
-    if lock is None:
-        pytest.skip("this soundfile does not serialise its opens")
+    lock = soundfile_open_lock
     path = write_tone(tmp_path / "t.wav", seconds=3.0, sr=44100)
     done = []
     with lock:   # another thread inside a slow open (playback or the scan of a pathological file)
