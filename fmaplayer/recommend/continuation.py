@@ -7,6 +7,10 @@ back (no repeats). A track counts as listened once it played for `LISTENED_SECON
 whichever comes first (`ListenTracker`): a track skipped after 2 s is not repeated, but it does not steer
 either. Only while nothing at all was listened yet does the last track stand in as the seed.
 
+Each track it picks carries its reason (`ContinuationReason`: the seeds it was picked for and its match
+percentage as the index shows it); `reason_for(entry)` gives it back for that very queue entry, so the
+"Up next" view can say why the track is there, and the same track added by the user later says nothing.
+
 No Qt here: the app feeds `note_started` from the player's trackChanged signal and `ListenTracker` from
 trackChanged / positionChanged, whose callback is `note_listened`.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fmaplayer.recommend.index import SimilarityIndex
@@ -64,6 +69,32 @@ class ListenTracker:
             self._on_listened(self._track)
 
 
+@dataclass(frozen=True)
+class ContinuationReason:
+    """Why "Continue with similar songs" picked a track: the seeds it was ranked against, its score and the
+    match percentage shown for that score (`SimilarityIndex.percent`, the number the panel shows)."""
+
+    seed_ids: tuple[int, ...]
+    seed_titles: tuple[str, ...]
+    score: float
+    percent: float
+    listened: bool = True   # False: nothing was listened to yet, the last tracks played stood in
+
+    def describe(self, title: Callable[[str], str] = str) -> str:
+        """One line for a user; ``title`` bounds or cleans each seed title (the UI's display_text)."""
+        names = ", ".join(f"\u201c{title(t)}\u201d" for t in self.seed_titles)
+        if len(self.seed_titles) > 1:
+            to = f"the blend of {names}"
+        elif self.seed_titles:
+            to = names
+        else:
+            to = "the tracks played before it"
+        text = f"Picked by Continue with similar songs: {self.percent:.0f} % match to {to}"
+        if not self.listened:
+            text += " (the last played; none was listened to long enough yet to steer)"
+        return text
+
+
 class SimilarContinuation:
     def __init__(
         self,
@@ -82,6 +113,9 @@ class SimilarContinuation:
         self._recent: deque[int] = deque(maxlen=history)    # seeds: tracks listened to
         self._fallback: deque[int] = deque(maxlen=history)  # last tracks, only while nothing was listened
         self._seen: set[int] = set()     # played or already offered this session
+        # track id -> (the entry handed to the player, why it was picked); the entry itself, so a copy of the
+        # same track added later by the user is not said to be picked
+        self._reasons: dict[int, tuple[object, ContinuationReason]] = {}
         self.on_seeds_changed: Callable[[list[int]], None] | None = None
 
     def note_started(self, track) -> None:
@@ -106,10 +140,18 @@ class SimilarContinuation:
         """Ids of the tracks the next batch is chosen by, oldest first."""
         return list(self._recent)
 
+    def reason_for(self, entry) -> ContinuationReason | None:
+        """Why this queue entry was appended by the continuation; None for an entry it did not append."""
+        if entry is None:
+            return None
+        picked = self._reasons.get(getattr(entry, "id", None))
+        return picked[1] if picked is not None and picked[0] is entry else None
+
     def reset(self) -> None:
         self._recent.clear()
         self._fallback.clear()
         self._seen.clear()
+        self._reasons.clear()
 
     def __call__(self, last_track) -> list:
         if last_track is not None:
@@ -117,15 +159,26 @@ class SimilarContinuation:
             if not self._fallback or self._fallback[-1] != int(last_track.id):
                 self._fallback.append(int(last_track.id))
         anchors = [i for i in self._recent if i in self.index]
+        listened = bool(anchors)
         if not anchors:  # nothing listened yet this session: the last tracks are all there is to go by
             anchors = [i for i in self._fallback if i in self.index]
         if not anchors:
             return []
         recommendations = relevant(self.index, anchors, self.batch_size * 2, mode=self._mode(),
                                    predicted_genres=self._genres(), exclude_ids=self._seen)
-        by_id = {t.id: t for t in self._tracks_by_ids([r.track_id for r in recommendations])}
-        picked = [by_id[r.track_id] for r in recommendations
-                  if r.track_id in by_id and getattr(by_id[r.track_id], "error", None) is None]
-        picked = picked[: self.batch_size]
+        # one read for the candidates and the seeds (whose titles go into the reasons)
+        by_id = {t.id: t for t in self._tracks_by_ids([r.track_id for r in recommendations] + anchors)}
+        seeds = [i for i in anchors if i in by_id]
+        titles = tuple(by_id[i].display_title for i in seeds)
+        picked = []
+        for r in recommendations:
+            track = by_id.get(r.track_id)
+            if track is None or getattr(track, "error", None) is not None:
+                continue
+            picked.append(track)
+            self._reasons[int(track.id)] = (track, ContinuationReason(tuple(seeds), titles, float(r.score),
+                                                                      float(r.percent), listened))
+            if len(picked) == self.batch_size:
+                break
         self._seen.update(t.id for t in picked)
         return picked

@@ -6,6 +6,10 @@ reordered by dragging; Delete removes the selection. Every edit goes through the
 
 A dropped playlist is read in a helper thread (it may be a FIFO, sit on a slow share or hold a million
 entries), never on the UI thread; its tracks go in when it is read, and `dropHandled` says so.
+
+An entry the app can explain (`note_for`: the tracks "Continue with similar songs" appended say which songs
+they were picked for and how close they are) is set in italics with the continue button's icon, and its
+tooltip says why it is there.
 """
 
 from __future__ import annotations
@@ -120,6 +124,8 @@ class QueueView(QDockWidget):
         self.resolve_paths: Callable[[list[str]], list] = _bare_tracks
         # Where a playlist that cannot be read is reported (the window's status bar).
         self.report: Callable[[str], None] = lambda message: None
+        # Why an entry is in the queue, when the app put it there (recommendations.py sets it): None for none.
+        self.note_for: Callable[[Any], str | None] = lambda entry: None
         self.reader: threading.Thread | None = None  # the latest playlist-reading thread, for tests
         self._expanded.connect(self._on_expanded, Qt.ConnectionType.QueuedConnection)
         # Two columns (track, duration) so long names elide and the durations stay aligned.
@@ -170,6 +176,7 @@ class QueueView(QDockWidget):
         items = self._queue.items()
         current = getattr(self._queue, "current_index", -1)
         playing_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        picked_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)  # as on Continue
         dim = QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         order = getattr(self._player, "order", None)  # what was played: in order, or the shuffle's history
         played = order.played(items, current) if order is not None else set(range(max(0, current)))
@@ -183,16 +190,25 @@ class QueueView(QDockWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, position)
             item.setData(0, _PATH_ROLE, track.path)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, plain_tooltip(track.path))
-            if position == current:
-                item.setIcon(0, playing_icon)
+            note = self.note_for(track)
+            tip = plain_tooltip(f"{note}\n{track.path}" if note else track.path)
+            item.setToolTip(0, tip)
+            if note:
+                item.setToolTip(1, tip)
+            if note or position == current:
                 font = item.font(0)
-                font.setBold(True)
+                font.setItalic(bool(note))
+                font.setBold(position == current)
                 item.setFont(0, font)
                 item.setFont(1, font)
-            elif position in played:
-                item.setForeground(0, dim)
-                item.setForeground(1, dim)
+            if position == current:
+                item.setIcon(0, playing_icon)
+            else:
+                if note:
+                    item.setIcon(0, picked_icon)
+                if position in played:
+                    item.setForeground(0, dim)
+                    item.setForeground(1, dim)
             rows.append(item)
         if len(items) > _ROW_LIMIT:
             more = QTreeWidgetItem([f"… and {len(items) - _ROW_LIMIT:,} more", ""])

@@ -28,6 +28,7 @@ from fmaplayer.recommend.ranking import RankingMode, relevant
 from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.relevant_panel import AnalysisStatusWidget, RelevantPanel, RelevantRow
 from fmaplayer.ui.sonic_path_actions import SonicPathController
+from fmaplayer.ui.text import display_text
 from fmaplayer.workers.embedding_worker import EmbeddingWorker, start_in_thread, stop_thread
 
 log = logging.getLogger(__name__)
@@ -280,9 +281,13 @@ class RecommendationsIntegration(QObject):
         self.panel.playRequested.connect(self._play)
         self.panel.enqueueRequested.connect(self._enqueue)
         player = getattr(window, "player", None)
-        # Only tracks really listened to seed the continuation; the seeds show in the button's tooltip.
+        # Only tracks really listened to seed the continuation; the seeds show in the button's tooltip, and
+        # each track it appends says in "Up next" which seeds it was picked for and how close it is.
         self.listening = ListenTracker(self.continuation.note_listened)
         self.continuation.on_seeds_changed = self._show_seeds
+        queue_view = getattr(window, "queue_view", None)
+        if queue_view is not None and hasattr(queue_view, "note_for"):
+            queue_view.note_for = self._continuation_note
         if player is not None and hasattr(player, "trackChanged"):
             player.trackChanged.connect(self.continuation.note_started)
             player.trackChanged.connect(self.listening.track_changed)
@@ -453,6 +458,10 @@ class RecommendationsIntegration(QObject):
         if bar is not None and hasattr(bar, "set_continue_seeds"):
             by_id = {t.id: t for t in self.store.tracks_by_ids(track_ids)}
             bar.set_continue_seeds([by_id[i].display_title for i in track_ids if i in by_id])
+
+    def _continuation_note(self, entry) -> str | None:
+        reason = self.continuation.reason_for(entry)
+        return reason.describe(lambda title: display_text(title, 80)) if reason is not None else None
 
     def _apply_continuation(self) -> None:
         player = getattr(self.window, "player", None)
