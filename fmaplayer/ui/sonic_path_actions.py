@@ -173,10 +173,10 @@ class SonicPathController(QObject):
         shorter = "" if len(tracks) == length else f" (the library allowed {len(tracks)}, not {length})"
         note = (f"{len(tracks)} tracks{shorter}, each closer to “{_title(target)}” than the one before; "
                 "Match = how close a track is to the one before it. Now playing as the queue.")
+        self.last_path = tracks     # before the panel shows it: the sound map draws the path on its reset
         self.panel.show_results(request, rows, note)
         self.panel.show()
         self.panel.raise_()
-        self.last_path = tracks
         self.play(tracks, 0)
         return tracks
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from fmaplayer.library.paths import user_cache_dir
 from fmaplayer.recommend import sound_map
 from fmaplayer.recommend.explain import Labels
-from fmaplayer.ui.sound_map_view import RINGS, SoundMapView, default_track_text
+from fmaplayer.ui.sound_map_view import MARKERS, SoundMapView, default_track_text, marker_image
 from fmaplayer.workers.sound_map_worker import SoundMapWorker
 
 GENRE, MOOD = "Genre", "Mood"
@@ -40,6 +40,41 @@ NARROW_PX = 520             # narrower than this, the hint goes above the select
 REFRESH_DELAY_MS = 1500      # after the index changes: one map for a burst of committed batches
 _HINT = "Wheel zooms · drag pans · click plays · Shift+drag selects"
 _METHOD_NAMES = {sound_map.TSNE: "t-SNE", sound_map.PCA: "PCA"}
+_MARKERS_TIP = ("Ticked ring: the playing track. Diamond: the track the relevant panel's results are like "
+                "(its anchor). Thin rings: the panel's results. Arrowed line: a sonic path, step by step "
+                "from its start.")
+
+
+def _legend_entry(icon: QImage, text: str, font: QFont, colour: QColor) -> QImage:
+    """A legend entry as one image: the marker's drawing, then its words in the legend's font."""
+    ratio = icon.devicePixelRatio() or 1.0
+    metrics = QFontMetrics(font)
+    icon_w, icon_h = icon.width() / ratio, icon.height() / ratio
+    width, height = icon_w + 3 + metrics.horizontalAdvance(text) + 1, max(icon_h, metrics.height())
+    image = QImage(int(width * ratio), int(height * ratio), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+    painter.drawImage(QPointF(0, (height - icon_h) / 2), icon)
+    painter.setFont(font)
+    painter.setPen(colour)
+    painter.drawText(QRectF(icon_w + 3, 0, width - icon_w - 3, height),
+                     int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+    painter.end()
+    return image
+
+
+def _image_html(image, text: str) -> str:
+    """An <img> of a QImage for a rich-text label (a data: URL at the image's device pixel ratio)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    ratio = image.devicePixelRatio() or 1.0
+    width, height = round(image.width() / ratio), round(image.height() / ratio)
+    return (f"<img src='data:image/png;base64,{bytes(data.toBase64()).decode()}' width={width} "
+            f"height={height} alt='{text}' style='vertical-align:middle'>")
 
 
 def _button(text: str, tip: str) -> QToolButton:
@@ -74,6 +109,8 @@ class SoundMapDock(QDockWidget):
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip(_MARKERS_TIP)
+        self.show_path_in_legend = False
         self.play_button = _button("Play", "Play the selected tracks (the queue becomes the selection)")
         self.queue_button = _button("Add to queue", "Add the selected tracks to the end of the queue")
         self.save_button = _button("Save…", "Save the selected tracks as a playlist (M3U8)")
@@ -122,10 +159,14 @@ class SoundMapDock(QDockWidget):
         for label, colour, count in self.view.legend()[:14]:
             name = (label or "not confident").replace(" ", "&nbsp;")   # one entry never splits over lines
             items.append(f"<span style='color:{colour.name()}'>●</span>&nbsp;{name}&nbsp;({count:,})")
-        for _layer, text, colour, _radius, width in RINGS:     # the rings' meaning, after the labels'
-            weight = "bold" if width > 2 else "normal"
-            text = text.replace(" ", "&nbsp;")                 # kept on one line when the legend wraps
-            items.append(f"<span style='color:{colour.name()}; font-weight:{weight}'>◯</span>&nbsp;{text}")
+        ratio = self.devicePixelRatioF()
+        for marker in MARKERS:        # the markers' meaning, after the labels', drawn as on the map
+            if marker.layer == "path" and not self.show_path_in_legend:
+                continue
+            # one image with its words: rich text may break a line between an image and the text after it
+            entry = _legend_entry(marker_image(marker, ratio), marker.text, self.legend.font(),
+                                  self.legend.palette().color(QPalette.ColorRole.WindowText))
+            items.append(_image_html(entry, marker.text))
         self.legend.setText(" &nbsp; ".join(items))
 
     def _on_selection(self, ids: list) -> None:
@@ -305,8 +346,20 @@ class SoundMapIntegration(QObject):
             self.window.play_now([track])
 
     def _on_results(self) -> None:
-        rows = self.recommendations.panel.model.rows()
-        self.view.set_results([row.track.id for row in rows])
+        """The panel's anchor (a diamond), its results (rings) and, when it lists a sonic path, the path
+        (a line through its steps in order, from the anchor it starts at)."""
+        panel = self.recommendations.panel
+        ids = [int(row.track.id) for row in panel.model.rows()]
+        anchors = [int(track.id) for track in panel.anchors() if track is not None]
+        path = getattr(getattr(self.recommendations, "sonic_path", None), "last_path", None) or []
+        path_ids = [int(track.id) for track in path]
+        is_path = len(ids) > 1 and sorted(ids) == sorted(path_ids)     # in the path's order, however sorted
+        self.view.set_anchor(anchors)
+        self.view.set_results([i for i in ids if i not in anchors])
+        self.view.set_path(path_ids if is_path else [])
+        if self.dock.show_path_in_legend != is_path:
+            self.dock.show_path_in_legend = is_path
+            self.dock.show_legend()
 
     def save_selection(self, path: str | None = None) -> bool:
         tracks = self.selected_tracks()

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QToolTip
 
 from fmaplayer.ui.text import display_text
@@ -36,11 +37,128 @@ PALETTE = [QColor(c) for c in (
     "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d")]
 
 
-# Rings in colours no label uses (the palette's orange and red were the results' and playing rings'):
-# a near-black ring on a white halo reads on every point colour and on light and dark bases.
-RING_HALO = QColor(255, 255, 255)
-RINGS = (("results", "relevant results", QColor(30, 30, 30), 7, 2.0),   # layer, legend text, colour,
-         ("playing", "playing", QColor(30, 30, 30), 10, 3.0))          # radius px, pen width px
+# Markers over the points. Every colour of the palette is some label's, so the markers are told apart by
+# their shape, not their colour: near-black ink on a white halo reads on every point colour and on light
+# and dark bases. The legend shows the same drawings (marker_image).
+INK = QColor(25, 25, 25)
+HALO = QColor(255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Marker:
+    layer: str          # the highlight layer it marks
+    text: str           # its words in the legend
+    shape: str          # "line" (through the layer's points in order), "ring", "diamond", "target"
+    radius_px: float    # on screen, whatever the zoom
+    width_px: float     # pen width on screen
+
+
+MARKERS = (   # drawn in this order: later ones on top
+    Marker("path", "sonic path", "line", 0, 2.0),
+    Marker("results", "relevant results", "ring", 7, 1.6),
+    Marker("anchor", "their anchor", "diamond", 9, 2.2),
+    Marker("playing", "playing", "target", 10, 3.0),
+)
+MARKER_BY_LAYER = {marker.layer: marker for marker in MARKERS}
+LINE_GAP_PX = 9         # a path's line stops this far from each step's point (outside its ring)
+TICKS = (1.25, 1.65)    # the playing marker's four ticks: from and to these multiples of its radius
+
+
+def _pens(width_px: float) -> list[QPen]:
+    pens = []
+    for colour, width in ((HALO, width_px + 2.5), (INK, width_px)):
+        pen = QPen(colour, width)
+        pen.setCosmetic(True)          # the same on-screen width at every zoom
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        pens.append(pen)
+    return pens
+
+
+def draw_marker(painter: QPainter, marker: Marker, points: np.ndarray, scale: float) -> None:
+    """Draw `marker` at scene `points` (N x 2) on a painter whose world transform scales by `scale`
+    (scene units to pixels): a path line through the points in order with an arrow head half-way along
+    each step, or one ring / diamond / target around each point."""
+    if not len(points):
+        return
+    unit = 1.0 / (scale or 1.0)       # one screen pixel in scene units
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    if marker.shape == "line":
+        # from ring to ring, not through the points: the rings and the points' colours stay readable
+        gap = (LINE_GAP_PX if marker.radius_px == 0 else marker.radius_px) * unit
+        steps = [_step(points[i], points[i + 1], gap, unit) for i in range(len(points) - 1)]
+        steps = [step for step in steps if step is not None]
+        for pen in _pens(marker.width_px):
+            painter.setPen(pen)
+            painter.setBrush(pen.color())
+            for line, head in steps:
+                painter.drawLine(line)
+                if head is not None:
+                    painter.drawPolygon(head)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        return
+    r = marker.radius_px * unit
+    for pen in _pens(marker.width_px):
+        painter.setPen(pen)
+        for x, y in points:
+            centre = QPointF(float(x), float(y))
+            if marker.shape == "diamond":
+                painter.drawPolygon(QPolygonF([centre + QPointF(0, -r), centre + QPointF(r, 0),
+                                               centre + QPointF(0, r), centre + QPointF(-r, 0)]))
+                continue
+            painter.drawEllipse(centre, r, r)
+            if marker.shape == "target":       # a sight: four ticks pointing at the ring
+                near, far = r * TICKS[0], r * TICKS[1]
+                for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                    painter.drawLine(centre + QPointF(dx * near, dy * near),
+                                     centre + QPointF(dx * far, dy * far))
+
+
+def _step(start, end, gap: float, unit: float) -> tuple[QLineF, QPolygonF | None] | None:
+    """One step of a path: the line from `gap` after start to `gap` before end, and a small arrow head
+    half-way pointing towards end (None: too short for one). None when the two points nearly touch."""
+    dx, dy = float(end[0] - start[0]), float(end[1] - start[1])
+    length = (dx * dx + dy * dy) ** 0.5
+    if length <= 2 * gap + 2 * unit:
+        return None
+    ux, uy = dx / length, dy / length
+    line = QLineF(float(start[0]) + ux * gap, float(start[1]) + uy * gap,
+                  float(end[0]) - ux * gap, float(end[1]) - uy * gap)
+    if length - 2 * gap < 14 * unit:
+        return line, None
+    mid = line.center()
+    size = 5 * unit
+    tip = mid + QPointF(ux * size, uy * size)
+    back = mid - QPointF(ux * size, uy * size)
+    side = QPointF(-uy * size * 0.8, ux * size * 0.8)
+    return line, QPolygonF([tip, back + side, back - side])
+
+
+ICON_SCALE = 0.6     # legend drawings at 60 % of the map's size, so the tallest fits a line of text
+
+
+def marker_image(marker: Marker, ratio: float = 1.0) -> QImage:
+    """The marker as the legend shows it, around a grey point (a short arrowed line for the path)."""
+    height = 24
+    width = 32 if marker.shape == "line" else height
+    image = QImage(int(width * ratio), int(height * ratio), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    centre = (width / 2, height / 2)
+    if marker.shape == "line":
+        points = np.array([[3.0 - LINE_GAP_PX, centre[1]], [width - 3.0 + LINE_GAP_PX, centre[1]]])
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(UNLABELLED)
+        painter.drawEllipse(QPointF(*centre), POINT_PX / 2 * ICON_SCALE, POINT_PX / 2 * ICON_SCALE)
+        points = np.array([centre])
+    small = Marker(marker.layer, marker.text, marker.shape, marker.radius_px * ICON_SCALE,
+                   max(1.2, marker.width_px * ICON_SCALE))
+    draw_marker(painter, small, points, 1.0)
+    painter.end()
+    return image
 
 
 def label_colours(labels: list[str]) -> dict[str, QColor]:
@@ -124,7 +242,7 @@ class _PointCloud(QGraphicsItem):
 
 
 class _Highlights(QGraphicsItem):
-    """Above the cloud: the selection (outlined discs), the panel's results and the playing track (rings)."""
+    """Above the cloud: the selection (outlined discs), then the MARKERS (path, results, anchor, playing)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -157,18 +275,10 @@ class _Highlights(QGraphicsItem):
                 splat(painter, selection, self.selection_colours, POINT_PX / 2 - 0.5)
         scale = painter.worldTransform().m11() or 1.0
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for name, _text, colour, radius_px, width_px in RINGS:
-            points = self.layers.get(name)
-            if points is None or not len(points):
-                continue
-            radius = radius_px / scale
-            for pen_colour, pen_width in ((RING_HALO, width_px + 2.5), (colour, width_px)):
-                pen = QPen(pen_colour, pen_width)
-                pen.setCosmetic(True)
-                painter.setPen(pen)
-                for x, y in points:
-                    painter.drawEllipse(QPointF(float(x), float(y)), radius, radius)
+        for marker in MARKERS:
+            points = self.layers.get(marker.layer)
+            if points is not None:
+                draw_marker(painter, marker, points, scale)
 
 
 class SoundMapView(QGraphicsView):
@@ -205,8 +315,7 @@ class SoundMapView(QGraphicsView):
         self.hover_text = ""
         self.colours: dict[str, QColor] = {"": UNLABELLED}
         self.selected_ids: list[int] = []
-        self._results_ids: list[int] = []
-        self._playing_ids: list[int] = []
+        self._marked: dict[str, list[int]] = {marker.layer: [] for marker in MARKERS}   # layer -> track ids
         self._point_colours = np.zeros(0, np.uint32)
         self._scene_rect = self._bounds()
 
@@ -224,8 +333,7 @@ class SoundMapView(QGraphicsView):
         self.scene().setSceneRect(self._scene_rect.adjusted(-margin, -margin, margin, margin))
         self._repaint_cloud()
         self.selected_ids = [i for i in self.selected_ids if i in self._row_of]
-        for name, track_ids in (("selection", self.selected_ids), ("results", self._results_ids),
-                                ("playing", self._playing_ids)):
+        for name, track_ids in (("selection", self.selected_ids), *self._marked.items()):
             self._set_highlight(name, track_ids)
         if first or not self._user_moved:
             self.fit_all()
@@ -248,12 +356,27 @@ class SoundMapView(QGraphicsView):
                       key=lambda item: (item[0] == "", -item[2], item[0]))
 
     def set_playing(self, track_id: int | None) -> None:
-        self._playing_ids = [] if track_id is None else [int(track_id)]
-        self._set_highlight("playing", self._playing_ids)
+        self.set_marked("playing", [] if track_id is None else [track_id])
 
     def set_results(self, track_ids: list[int]) -> None:
-        self._results_ids = [int(i) for i in track_ids]
-        self._set_highlight("results", self._results_ids)
+        """The relevant panel's results: a ring each."""
+        self.set_marked("results", track_ids)
+
+    def set_anchor(self, track_ids: list[int]) -> None:
+        """The track (or tracks, for a selection's centroid) the panel's results are like: a diamond."""
+        self.set_marked("anchor", track_ids)
+
+    def set_path(self, track_ids: list[int]) -> None:
+        """A sonic path's steps in order, start first: a line from step to step (empty: none)."""
+        self.set_marked("path", track_ids)
+
+    def set_marked(self, layer: str, track_ids: list[int]) -> None:
+        self._marked[layer] = [int(i) for i in track_ids]
+        self._set_highlight(layer, self._marked[layer])
+
+    def marked(self, layer: str) -> list[int]:
+        """The track ids a marker layer is given (drawn where they are on the map)."""
+        return list(self._marked.get(layer, []))
 
     def fit_all(self) -> None:
         self._user_moved = False       # until the user zooms or pans, a resize keeps the map fitted

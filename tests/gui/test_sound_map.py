@@ -13,7 +13,7 @@ from fmaplayer.recommend import sound_map
 from fmaplayer.recommend.embedding_runner import EmbeddingRunner
 from fmaplayer.settings import Settings
 from fmaplayer.ui import recommendations, sound_map_dock
-from fmaplayer.ui.sound_map_view import PALETTE, RINGS, UNLABELLED, SoundMapView
+from fmaplayer.ui.sound_map_view import INK, MARKER_BY_LAYER, PALETTE, UNLABELLED, SoundMapView, marker_image
 from fmaplayer.workers.sound_map_worker import SoundMapWorker
 from tests.audio_fixtures import write_tone
 from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
@@ -68,8 +68,7 @@ def _darkest_along(view, track_id: int, radii) -> QColor:
 
 
 def test_result_and_playing_rings_are_dark_on_a_white_halo_a_colour_no_label_has(qtbot, view):
-    ring_colours = {colour.rgb() for _, _, colour, _, _ in RINGS}
-    assert not ring_colours & {c.rgb() for c in [*PALETTE, UNLABELLED]}
+    assert INK.rgb() not in {c.rgb() for c in [*PALETTE, UNLABELLED]}
     before = _darkest_along(view, 6, range(5, 10))
     view.set_results([6])
     view.set_playing(1)
@@ -78,6 +77,51 @@ def test_result_and_playing_rings_are_dark_on_a_white_halo_a_colour_no_label_has
     assert _darkest_along(view, 1, range(8, 13)).lightness() < 60            # the playing ring, wider
     halo = [pixel_at(view, view.viewport_position_of(6) + QPoint(r, 0)) for r in range(4, 11)]
     assert max(c.lightness() for c in halo) > 240                            # white around the dark line
+
+
+def _dark_pixels(image) -> set[tuple[int, int]]:
+    return {(x, y) for x in range(image.width()) for y in range(image.height())
+            if image.pixelColor(x, y).alpha() > 128 and image.pixelColor(x, y).lightness() < 80}
+
+
+def test_playing_results_and_anchor_markers_have_different_shapes(qtbot, view):
+    # The rings were the same near-black circle, 7 and 10 px: on a screenshot they looked alike.
+    drawings = {layer: _dark_pixels(marker_image(MARKER_BY_LAYER[layer], ratio=2)) for layer in
+                ("results", "anchor", "playing")}          # the legend's drawings, as on a 2x screen
+    for a, b in (("results", "anchor"), ("results", "playing"), ("anchor", "playing")):
+        assert drawings[a] and len(drawings[a] ^ drawings[b]) > 0.6 * len(drawings[a] | drawings[b]), (a, b)
+    view.set_results([6])
+    view.set_playing(1)
+    view.set_anchor([5])
+    qtbot.waitUntil(lambda: _darkest_along(view, 1, range(8, 13)).lightness() < 60)
+    # the playing track's marker has ticks outside its ring; a result's ring has nothing there
+    assert _darkest_along(view, 1, range(14, 17)).lightness() < 60
+    assert _darkest_along(view, 6, range(14, 17)).lightness() > 200
+    # the anchor's diamond: a corner straight out to the side, nothing on the diagonal where a ring would be
+    anchor = view.viewport_position_of(5)
+    assert _darkest_along(view, 5, range(8, 11)).lightness() < 60
+    assert min(pixel_at(view, anchor + QPoint(d, -d)).lightness() for d in (7, 8)) > 150
+    assert view.marked("anchor") == [5]
+
+
+def test_a_sonic_path_is_drawn_as_a_line_from_step_to_step(qtbot, view):
+    def darkest_near(point: QPoint) -> int:
+        return min(pixel_at(view, point + QPoint(dx, dy)).lightness()
+                   for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+    def between(a: int, b: int, share: float = 0.5) -> QPoint:
+        pa, pb = view.viewport_position_of(a), view.viewport_position_of(b)
+        return QPoint(round(pa.x() + (pb.x() - pa.x()) * share), round(pa.y() + (pb.y() - pa.y()) * share))
+
+    before = darkest_near(between(1, 6, 0.3))
+    view.set_path([1, 6, 4])
+    qtbot.waitUntil(lambda: darkest_near(between(1, 6, 0.3)) < 60)
+    assert before > 200
+    assert darkest_near(between(6, 4, 0.3)) < 60 and darkest_near(between(6, 4, 0.7)) < 60
+    assert darkest_near(between(1, 4, 0.3)) > 150              # no line between tracks that are not steps
+    assert pixel_at(view, view.viewport_position_of(6)).rgb() == view.colours["Classical"].rgb()  # point kept
+    view.set_path([])
+    qtbot.waitUntil(lambda: darkest_near(between(1, 6, 0.3)) > 200)
 
 
 def test_switching_the_colour_labels_repaints_the_points(view):
@@ -211,8 +255,9 @@ def test_the_view_menu_opens_a_map_of_every_analysed_track(qtbot, app_env):
     assert "24 tracks" in integration.dock.status.text()
     legend = integration.dock.legend.text()
     assert "Pop" in legend and "(16)" in legend and "Rock" in legend and "(8)" in legend
-    assert "◯</span>&nbsp;playing" in legend                   # what the rings mean
-    assert "◯</span>&nbsp;relevant&nbsp;results" in legend
+    for words in ("playing", "relevant results", "their anchor"):   # the markers, drawn as on the map
+        assert f"alt='{words}'" in legend
+    assert "sonic path" not in legend                        # only while the panel lists a path
     # the three clusters of vectors are three groups on the map: a's nearest neighbour is an a
     pos = {name: integration.view.viewport_position_of(t.id) for name, t in tracks.items()}
     for name in ("a0", "b3", "c5"):
@@ -476,3 +521,26 @@ def test_a_fitted_map_refits_when_resized_even_after_a_click_that_trembled(qtbot
     qtbot.waitUntil(lambda: view.viewport().width() < 260)
     for track_id in COORDS:                                        # every point still on screen
         assert view.viewport().rect().contains(view.viewport_position_of(track_id)), track_id
+
+
+def test_the_panels_anchor_is_marked_and_a_sonic_path_is_drawn_through_its_steps(qtbot, app_env):
+    window, integration, tracks = app_env
+    _open_map(qtbot, integration, len(tracks))
+    view, recs = integration.view, integration.recommendations
+    recs.controller.show_for([tracks["a0"]])
+    qtbot.waitUntil(lambda: len(view.marked("results")) > 0, timeout=5000)
+    assert view.marked("anchor") == [tracks["a0"].id]
+    assert tracks["a0"].id not in view.marked("results")       # a diamond, not also a ring
+    assert view.marked("path") == [] and "sonic path" not in integration.dock.legend.text()
+
+    path = recs.sonic_path.path_between(tracks["a0"], tracks["c5"], 5)
+    assert len(path) >= 3
+    assert view.marked("path") == [t.id for t in path]         # in the path's order, start first
+    assert view.marked("anchor") == [tracks["a0"].id]
+    assert len(view._highlights.layers["path"]) == len(path)
+    assert "alt='sonic path'" in integration.dock.legend.text()
+
+    recs.controller.show_for([tracks["b1"]])                   # another request: no path any more
+    qtbot.waitUntil(lambda: view.marked("anchor") == [tracks["b1"].id], timeout=5000)
+    qtbot.waitUntil(lambda: len(view.marked("results")) > 0, timeout=5000)
+    assert view.marked("path") == [] and "sonic path" not in integration.dock.legend.text()
