@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fmaplayer.recommend.index import SimilarityIndex
-from fmaplayer.recommend.ranking import RankingMode, relevant
+from fmaplayer.recommend.ranking import RankingMode, Variety, relevant
 
 LISTENED_SECONDS = 30.0
 LISTENED_FRACTION = 0.5
@@ -104,8 +104,11 @@ class SimilarContinuation:
         mode: Callable[[], RankingMode | str] | None = None,
         batch_size: int = 5,
         history: int = 3,
+        variety: Callable[[], Variety] | None = None,
     ) -> None:
+        """`variety()`: the caps per artist and album in force (the Settings'), asked at every pick."""
         self.index = index
+        self._variety = variety or Variety
         self._tracks_by_ids = tracks_by_ids
         self._genres = predicted_genres or (lambda: {})
         self._mode = mode or (lambda: RankingMode.SIMILARITY)
@@ -165,7 +168,8 @@ class SimilarContinuation:
         if not anchors:
             return []
         recommendations = relevant(self.index, anchors, self.batch_size * 2, mode=self._mode(),
-                                   predicted_genres=self._genres(), exclude_ids=self._seen)
+                                   predicted_genres=self._genres(), exclude_ids=self._seen,
+                                   variety=self._variety())
         # one read for the candidates and the seeds (whose titles go into the reasons)
         by_id = {t.id: t for t in self._tracks_by_ids([r.track_id for r in recommendations] + anchors)}
         seeds = [i for i in anchors if i in by_id]

@@ -24,7 +24,7 @@ from fmaplayer.recommend.continuation import ListenTracker, SimilarContinuation
 from fmaplayer.recommend.embedding_runner import CommittedBatch
 from fmaplayer.recommend.explain import Labels, whys_for
 from fmaplayer.recommend.index import SimilarityIndex
-from fmaplayer.recommend.ranking import RankingMode, relevant
+from fmaplayer.recommend.ranking import RankingMode, Variety, relevant
 from fmaplayer.ui.art_loader import ArtLoader
 from fmaplayer.ui.relevant_panel import AnalysisStatusWidget, RelevantPanel, RelevantRow
 from fmaplayer.ui.sonic_path_actions import SonicPathController
@@ -34,6 +34,7 @@ from fmaplayer.workers.embedding_worker import EmbeddingWorker, start_in_thread,
 log = logging.getLogger(__name__)
 ACTION_TEXT = "Get relevant songs"
 RETRY_TEXT = "Retry unreadable files"
+VARIETY_KEYS = ("variety", "variety_per_artist", "variety_per_album")
 CLOSE_WAIT_MS = 300   # closing the window waits no longer than this for the analysis worker
 # Results ranked while the library is still being analysed are ranked again as batches come in, at most
 # this often (and at once when the analysis finishes), keeping the user's selection and scroll position.
@@ -169,8 +170,12 @@ class RelevantSongsController(QObject):
             self._query(self.panel.current_request_id)
 
     def _on_setting_changed(self, key: str) -> None:
-        if key in ("recommendations_count", "ranking_mode"):
+        if key in ("recommendations_count", "ranking_mode", *VARIETY_KEYS):
             self.requery()
+
+    def variety(self) -> Variety:
+        """The Settings' caps per artist and album (none while the panel's Variety box is off)."""
+        return Variety.from_store(self.store, *self.settings.variety_caps())
 
     def _query(self, request_id: int, keep_view: bool = False) -> None:
         embedded = [i for i in self._anchor_ids if i in self.index]
@@ -183,7 +188,7 @@ class RelevantSongsController(QObject):
         count = int(self.settings.recommendations_count)
         mode = RankingMode.parse(self.settings.ranking_mode)
         recommendations = relevant(self.index, embedded, count + 8, mode=mode, predicted_genres=self.genres,
-                                   file_key=self._file_key)
+                                   file_key=self._file_key, variety=self.variety())
         tracks = {t.id: t for t in self.store.tracks_by_ids([r.track_id for r in recommendations])}
         meaning = self.index.percent_meaning()
         rows = [RelevantRow(tracks[r.track_id], r.score, r.genre, percent=r.percent, meaning=meaning)
@@ -249,7 +254,8 @@ class RecommendationsIntegration(QObject):
         self.controller.panelShown = self._size_panel_once
         self.controller.why_for = self._whys
         self.continuation = SimilarContinuation(self.index, store.tracks_by_ids, lambda: self.genres,
-                                                lambda: RankingMode.parse(settings.ranking_mode))
+                                                lambda: RankingMode.parse(settings.ranking_mode),
+                                                variety=self.controller.variety)
 
         # worker -> UI thread (queued: the worker lives in another thread)
         self.worker.deviceReady.connect(self.status.set_device)
@@ -278,6 +284,8 @@ class RecommendationsIntegration(QObject):
         build_menu = getattr(window, "build_track_context_menu", None)
         if build_menu is not None:  # the same actions as the library's menu, bound to the results
             self.panel.menu_for_tracks = build_menu
+        self.panel.varietyToggled.connect(lambda on: settings.set("variety", on))
+        self._show_variety()
         self.panel.playRequested.connect(self._play)
         self.panel.enqueueRequested.connect(self._enqueue)
         player = getattr(window, "player", None)
@@ -452,6 +460,12 @@ class RecommendationsIntegration(QObject):
     def _on_setting_changed(self, key: str) -> None:
         if key == "continue_with_similar":
             self._apply_continuation()
+        if key in VARIETY_KEYS:
+            self._show_variety()
+
+    def _show_variety(self) -> None:
+        self.panel.show_variety(bool(self.settings.get("variety")), self.settings.get("variety_per_artist"),
+                                self.settings.get("variety_per_album"))
 
     def _show_seeds(self, track_ids: list[int]) -> None:
         bar = getattr(self.window, "player_bar", None)

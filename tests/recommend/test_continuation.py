@@ -72,3 +72,23 @@ def test_reason_says_when_the_last_played_track_stood_in_for_listened_ones():
     assert picked.id == 1 and reason.seed_titles == ("T0",) and not reason.listened
     assert reason.describe().startswith(f"Picked by Continue with similar songs: {reason.percent:.0f} % "
                                         "match to \u201cT0\u201d (the last played")
+
+
+def test_continuation_keeps_to_the_variety_caps():
+    """Five tracks of the anchor's album lie nearest; with 1 per album the radio reaches past them."""
+    from fmaplayer.recommend.ranking import Variety
+
+    tracks = {i: Track(id=i, path=f"/m/{i}.flac", title=f"T{i}", artist="A" if i < 6 else f"B{i}",
+                       album="One" if i < 6 else f"Other {i}") for i in range(12)}
+    index = SimilarityIndex()
+    angles = [0, 1, 2, 3, 4, 5, 20, 25, 30, 35, 40, 45]
+    index.replace(list(tracks), [[np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))] for a in angles])
+
+    def tags(ids):
+        return {i: (tracks[i].artist, tracks[i].album) for i in ids}
+
+    plain = SimilarContinuation(index, lambda ids: [tracks[i] for i in ids], batch_size=3)
+    assert [t.id for t in plain(tracks[0])] == [1, 2, 3]
+    varied = SimilarContinuation(index, lambda ids: [tracks[i] for i in ids], batch_size=3,
+                                 variety=lambda: Variety(per_artist=0, per_album=1, tags=tags))
+    assert [t.id for t in varied(tracks[0])] == [1, 6, 7]
