@@ -53,6 +53,10 @@ class Order:
     def reset(self) -> None:
         """Forget the history (a new queue was put in place)."""
 
+    def take_over(self, items: Sequence, played: Sequence[int]) -> None:
+        """Start from what another order already played (shuffle or repeat was switched mid-queue):
+        ``played`` are positions in ``items``. An order without memory has nothing to keep."""
+
     def played(self, items: Sequence, current: int) -> set[int]:
         """Positions already played in this round (the queue view dims them)."""
         return set(range(max(0, min(current, len(items)))))
@@ -120,6 +124,10 @@ class ShuffleOrder(Order):
         self._history = [played for played in self._history if played is not item]
         self._history.append(item)
 
+    def take_over(self, items: Sequence, played: Sequence[int]) -> None:
+        self.reset()
+        self._history = [items[p] for p in sorted(played) if 0 <= p < len(items)]
+
     def wrap(self, items: Sequence, current: int) -> int | None:
         self.reset()  # a new round: every track again, only not the one just played first
         choices = [p for p in range(len(items)) if p != current] or list(range(len(items)))
@@ -146,6 +154,9 @@ class _Wrapper(Order):
 
     def reset(self) -> None:
         self.inner.reset()
+
+    def take_over(self, items: Sequence, played: Sequence[int]) -> None:
+        self.inner.take_over(items, played)
 
     def played(self, items: Sequence, current: int) -> set[int]:
         return self.inner.played(items, current)

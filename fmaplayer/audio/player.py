@@ -290,8 +290,11 @@ class Player(QObject):
             self._output.open(self._output.default_samplerate, self._channels, self._render)
 
     def _set_order(self, shuffle: bool, repeat: str) -> None:
+        items, current = self.queue.items(), self.queue.current_index
+        played = self._order.played(items, current)   # switched mid-queue: what was heard stays heard
         self._order = make_order(shuffle, repeat)
-        self._order.moved_to(self.queue.items(), self.queue.current_index)
+        self._order.take_over(items, sorted(played))
+        self._order.moved_to(items, current)
 
     def _current_index(self) -> int:
         """Where the play order counts from: the track being opened, else the current one."""

@@ -33,22 +33,80 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _metric_lines(metrics: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
-    """Flatten numeric metrics (nested at most two levels) into (name, value) pairs."""
-    lines: list[tuple[str, str]] = []
-    if not isinstance(metrics, dict) or depth > 1:
-        return lines
-    for key, value in metrics.items():
-        name = f"{prefix}{key}".replace("_", " ")
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, float):
-            lines.append((name, f"{value:.3f}"))
-        elif isinstance(value, int):
-            lines.append((name, f"{value:,}"))
-        elif isinstance(value, dict):
-            lines.extend(_metric_lines(value, f"{key} / ", depth + 1))
-    return lines
+def _dict(data: Any, *keys: str) -> dict:
+    """data[k1][k2]... when it is a dict, else {}."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _number(data: Any, *keys: str) -> float | None:
+    """data[k1][k2]... when it is a number (not a bool), else None."""
+    value = _dict(data, *keys[:-1]).get(keys[-1])
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f} %"
+
+
+_ARCHITECTURES = {"cnn_lstm": "a CNN-LSTM", "cnn": "a CNN", "cnn_bilstm": "a CNN-BiLSTM", "crnn": "a CRNN"}
+
+
+def model_in_words(manifest: dict[str, Any]) -> tuple[str, str]:
+    """(what the model is, how good it is) in plain sentences from the manifest's figures, the test
+    figures of the similarity the app ranks by first (`metrics.hybrid_test`); a figure the manifest lacks
+    is left out ("how good" is empty when it records none of them)."""
+    parameters = manifest.get("parameters")
+    kind = _ARCHITECTURES.get(str(manifest.get("architecture", "")), "")
+    count = f"{parameters:,} parameters" if isinstance(parameters, int) and parameters > 0 else ""
+    size = f" ({', '.join(part for part in (kind, count) if part)})" if kind or count else ""
+    slices, dim = _number(manifest, "input", "slices_per_track"), _number(manifest, "embedding", "dim")
+    what = [f"A neural network{size} that listens to {f'{slices:.0f} ' if slices else ''}short excerpts "
+            f"of each track and sums up how it sounds in {f'{dim:.0f} numbers' if dim else 'a few numbers'}; "
+            "tracks whose numbers are close sound alike, and that is what “Get relevant songs” ranks by."]
+    distilled = bool(_dict(manifest, "training", "teacher"))
+    if distilled:
+        hours = _number(manifest, "training", "data", "train_hours")
+        what.append("It learned to hear music the way a much larger music tagger does"
+                    f"{f' (on {hours:.0f} hours of music)' if hours else ''}, and genres and moods from a "
+                    "few hundred labelled clips.")
+
+    metrics, test = _dict(manifest, "metrics"), _dict(manifest, "metrics", "hybrid_test")
+    how = []
+    genre = _first(_number(test, "genre_p@10"), _number(metrics, "genre_p@10_centred"),
+                   _number(metrics, "genre_p@10"))
+    clips = _number(metrics, "test_clips")
+    if genre is not None:
+        others = [f"{name}: {_pct(value)}" for name, value in (
+            ("the much larger tagger", _number(metrics, "baselines_p@10", "teacher")),
+            ("a classic timbre model", _number(metrics, "baselines_p@10", "musly"))) if value is not None]
+        compared = f" ({'; '.join(others)})" if others else ""
+        heard = f"{clips:.0f} clips" if clips else "music"
+        how.append(f"On {heard} it never heard, on average {_pct(genre)} of its 10 suggestions share the "
+                   f"track's genre{compared}.")
+    mood = _first(_number(test, "quadrant_p@10"), _number(metrics, "quadrant_p@10_centred"),
+                  _number(metrics, "quadrant_p@10"))
+    if mood is not None:
+        how.append(f"{_pct(mood)} share its mood (one of four: happy, tense, sad or calm).")
+    overlap = _first(_number(test, "unseen_overlap_at_10"),
+                     _number(metrics, "generalisation", "overlap_unseen", "avg"))
+    if overlap is not None and distilled:
+        how.append(f"On full-length tracks it never heard, about {10 * overlap:.0f} of its 10 suggestions "
+                   "are among the larger tagger's 10.")
+    shown = _dict(test, "genres_shown") or _dict(metrics, "generalisation", "genre_shown")
+    share, right = _number(shown, "shown_share"), _number(shown, "shown_accuracy")
+    accuracy = _first(_number(metrics, "genre_track_accuracy"), _number(metrics, "test_accuracy"))
+    if share is not None and right is not None:
+        how.append(f"The “Genre (predicted)” column names a genre for {_pct(share)} of tracks and is right "
+                   f"for {_pct(right)} of those; where the model is unsure, the cell stays empty.")
+    elif accuracy is not None:
+        how.append(f"It names the right genre for {_pct(accuracy)} of tracks.")
+    return " ".join(what), " ".join(how)
 
 
 def _plain(text: str) -> QLabel:
@@ -97,16 +155,20 @@ class AboutDialog(QDialog):
                 form.addRow("Embedding:", _plain(f"{embedding['dim']} dimensions"))
             if isinstance(manifest.get("parameters"), int):
                 form.addRow("Parameters:", _plain(f"{manifest['parameters']:,}"))
-            metrics = _metric_lines(manifest.get("metrics") or manifest.get("evaluation"))
-            for name, value in metrics[:12]:
-                form.addRow(f"{name}:", _plain(value))
-            if not metrics:
-                form.addRow("Evaluation:", _plain("no metrics recorded in the manifest"))
+            what, how = model_in_words(manifest)
+            self.what_label = _plain(what)
+            self.how_label = _plain(how or "The model's file records no test figures.")
+            form.addRow("What it is:", self.what_label)
+            form.addRow("How good:", self.how_label)
+            details = QLabel("The figures and how they were measured: the README's "
+                             "“Model card (summary)”.")
+            details.setWordWrap(True)
+            form.addRow("", details)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(520)
 
     def _model_summary(self) -> str:
         if self.manifest is None:

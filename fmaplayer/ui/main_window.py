@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -35,6 +35,7 @@ from fmaplayer.library.scanner import describe_scan
 from fmaplayer.settings import Settings
 from fmaplayer.ui.about_dialog import AboutDialog
 from fmaplayer.ui.art_loader import ArtLoader
+from fmaplayer.ui.folder_opener import FolderOpener
 from fmaplayer.ui.library_view import LibraryView
 from fmaplayer.ui.player_bar import PlayerBar
 from fmaplayer.ui.playlist_actions import PlaylistActions
@@ -45,7 +46,7 @@ from fmaplayer.ui.settings_dialog import SettingsDialog
 from fmaplayer.ui.shortcuts_dialog import ShortcutsDialog
 from fmaplayer.ui.status_bar import MainStatusBar
 from fmaplayer.ui.text import display_text
-from fmaplayer.ui.track_actions import TrackActions, playable
+from fmaplayer.ui.track_actions import Describe, TrackActions, needs_readable, playable
 from fmaplayer.ui.track_drag import is_internal
 from fmaplayer.ui.track_table_model import TrackTableModel
 from fmaplayer.ui.window_fit import fit_to_screen
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.status = MainStatusBar()
         self.setStatusBar(self.status)
         self.queue_view.report = lambda message: self.status.showMessage(message, 8000)
+        self.folder_opener = FolderOpener(lambda message: self.status.showMessage(message, 15000), self)
         self.status.unreadable_button.clicked.connect(lambda: self.unreadable_only_action.toggle())
 
         self.scan_controller = None
@@ -176,10 +178,12 @@ class MainWindow(QMainWindow):
     # ---- hooks for other features --------------------------------------------------------------------
     def add_track_context_action(self, text: str, callback: Callable[[list[Any]], None],
                                  icon: QIcon | None = None,
-                                 shortcut: QKeySequence | str | None = None) -> QAction:
+                                 shortcut: QKeySequence | str | None = None,
+                                 describe: Describe = needs_readable) -> QAction:
         """Add an entry to the track context menus (library and panel); `callback(tracks)` gets the
-        tracks the menu was opened on (the selection)."""
-        action = self.track_actions.declare(text, callback, icon)
+        tracks the menu was opened on (the selection). Features work on analysed tracks, so by default
+        the entry is disabled, saying why, for files that could not be read (`describe` decides)."""
+        action = self.track_actions.declare(text, callback, icon, describe=describe)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             self.addAction(action)
@@ -382,9 +386,8 @@ class MainWindow(QMainWindow):
             self.player.queue.append(tracks)
 
     def show_in_folder(self, tracks: list) -> None:
-        folders = list(dict.fromkeys(os.path.dirname(t.path) for t in tracks))
-        for folder in folders[:5]:  # a large selection must not open hundreds of file managers
-            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+        """Open the tracks' folders (at most five); one that does not open is said in the status bar."""
+        self.folder_opener.open_folders([os.path.dirname(t.path) for t in tracks])
 
     def _on_player_error(self, message: str) -> None:
         self.status.showMessage(display_text(message, 300), 8000)

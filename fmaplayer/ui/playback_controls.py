@@ -19,24 +19,33 @@ from fmaplayer.settings import Settings
 SEEK_STEP_S = 5.0
 VOLUME_STEP = 0.05
 REPEAT_TEXT = {"off": "Repeat off", "all": "Repeat all", "one": "Repeat this track"}
+SHUFFLE_TIP = "play the queue in a random order (Previous goes back)"
+# A checked toggle (shuffle, repeat, continue) is filled with the highlight colour, not only framed.
+CHECKED_STYLE = ("QToolButton:checked { background-color: palette(highlight); border-radius: 4px;"
+                 " color: palette(highlighted-text); border: 1px solid palette(highlight); }")
 _NEXT_REPEAT = {"off": "all", "all": "one", "one": "off"}
 
 
-def glyph_icon(theme_name: str, glyph: str, color: QColor | None = None, size: int = 22) -> QIcon:
-    """The desktop theme's icon, else a glyph drawn in the text colour (themes without media icons)."""
+def glyph_icon(theme_name: str, glyph: str, color: QColor | None = None, size: int = 22,
+               on_color: QColor | None = None) -> QIcon:
+    """The desktop theme's icon, else a glyph drawn in the text colour (themes without media icons);
+    `on_color`: the glyph's colour when a checkable button shows it checked (on its highlight)."""
     icon = QIcon.fromTheme(theme_name)
     if not icon.isNull():
         return icon
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    font = QFont()
-    font.setPixelSize(int(size * 0.8))
-    painter.setFont(font)
-    painter.setPen(color if color is not None else QColor("#404040"))
-    painter.drawText(QRect(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, glyph)
-    painter.end()
-    return QIcon(pixmap)
+    icon = QIcon()
+    for state, colour in ((QIcon.State.Off, color), (QIcon.State.On, on_color or color)):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        font = QFont()
+        font.setPixelSize(int(size * 0.8))
+        painter.setFont(font)
+        painter.setPen(colour if colour is not None else QColor("#404040"))
+        painter.drawText(QRect(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, glyph)
+        painter.end()
+        icon.addPixmap(pixmap, QIcon.Mode.Normal, state)
+    return icon
 
 
 class JumpSlider(QSlider):
@@ -77,18 +86,19 @@ class PlaybackControls(QObject):
         style = parent.style()
         pixmap = QStyle.StandardPixmap
         text_color = parent.palette().windowText().color()
+        on_color = parent.palette().highlightedText().color()   # a checked button is filled with highlight
 
-        shuffle_icon = glyph_icon("media-playlist-shuffle", "⇄", text_color)
+        shuffle_icon = glyph_icon("media-playlist-shuffle", "⇄", text_color, on_color=on_color)
         self.shuffle_action = QAction(shuffle_icon, "&Shuffle", parent)
         self.shuffle_action.setObjectName("shuffleAction")
         self.shuffle_action.setCheckable(True)
-        self.shuffle_action.setToolTip("Shuffle: play the queue in a random order (Previous goes back)")
+        self.shuffle_action.setToolTip(f"Shuffle off: {SHUFFLE_TIP}")
         self.shuffle_action.toggled.connect(self._on_shuffle_toggled)
 
         self._repeat_icons = {
-            "off": glyph_icon("media-playlist-repeat", "↻", text_color),
-            "all": glyph_icon("media-playlist-repeat", "↻", text_color),
-            "one": glyph_icon("media-playlist-repeat-song", "↻¹", text_color),
+            "off": glyph_icon("media-playlist-repeat", "↻", text_color, on_color=on_color),
+            "all": glyph_icon("media-playlist-repeat", "↻", text_color, on_color=on_color),
+            "one": glyph_icon("media-playlist-repeat-song", "↻¹", text_color, on_color=on_color),
         }
         self.repeat_action = QAction(self._repeat_icons["off"], "Repeat", parent)  # the bar's cycling button
         self.repeat_action.setObjectName("repeatAction")
@@ -198,6 +208,7 @@ class PlaybackControls(QObject):
     @Slot(bool)
     def _show_shuffle(self, enabled: bool) -> None:
         self.shuffle_action.setChecked(enabled)
+        self.shuffle_action.setToolTip(f"Shuffle {'on' if enabled else 'off'}: {SHUFFLE_TIP}")
         if self._settings.shuffle != enabled:
             self._settings.shuffle = enabled
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from fmaplayer.settings import Settings
 from fmaplayer.ui.art_loader import show_art_in
-from fmaplayer.ui.playback_controls import JumpSlider, PlaybackControls
+from fmaplayer.ui.playback_controls import CHECKED_STYLE, JumpSlider, PlaybackControls
 from fmaplayer.ui.text import display_text, format_duration, plain_tooltip
 
 _SEEK_STEPS_PER_SECOND = 10
@@ -67,6 +67,8 @@ class PlayerBar(QFrame):
         self.controls = PlaybackControls(player, settings, self)
         self.shuffle_button = self._action_button(self.controls.shuffle_action, "shuffleButton")
         self.repeat_button = self._action_button(self.controls.repeat_action, "repeatButton")
+        for button in (self.shuffle_button, self.repeat_button):
+            button.setStyleSheet(CHECKED_STYLE)
 
         pixmap = QStyle.StandardPixmap
         self.previous_button = self._tool_button(style.standardIcon(pixmap.SP_MediaSkipBackward),
@@ -127,6 +129,7 @@ class PlayerBar(QFrame):
         self.continue_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.continue_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.continue_button.setCheckable(True)
+        self.continue_button.setStyleSheet(CHECKED_STYLE)
         self.continue_button.setAutoRaise(True)
         self.set_continue_seeds([])
         self.continue_button.setChecked(settings.continue_with_similar)

@@ -169,7 +169,29 @@ class QueueView(QDockWidget):
         current_changed = getattr(self._queue, "currentChanged", None)
         if current_changed is not None:
             current_changed.connect(self.refresh)
+        # Played to the end: the queue stays, nothing is current, every entry was played ("all played").
+        self._ended: tuple[Any, Any] | None = None   # when it ran out: (the queue's list, its last played)
+        exhausted = getattr(player, "queueExhausted", None)
+        if exhausted is not None:
+            exhausted.connect(self._on_exhausted)
         self.refresh()
+
+    @Slot()
+    def _on_exhausted(self) -> None:
+        view = getattr(self._queue, "view", None)
+        self._ended = (view() if view is not None else None, self._queue.current())
+
+    def _ended_at(self, items: list, current: int) -> int | None:
+        """Where the queue ran out (the position of its last entry played) while it stands there, else None
+        (playing again, or another queue put in place)."""
+        if self._ended is None:
+            return None
+        entries, last = self._ended
+        view = getattr(self._queue, "view", None)
+        if current >= 0 or last is None or (view is not None and view() is not entries):
+            self._ended = None
+            return None
+        return next((position for position, item in enumerate(items) if item is last), None)
 
     @Slot()
     def refresh(self) -> None:
@@ -180,6 +202,9 @@ class QueueView(QDockWidget):
         dim = QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         order = getattr(self._player, "order", None)  # what was played: in order, or the shuffle's history
         played = order.played(items, current) if order is not None else set(range(max(0, current)))
+        ended_at = self._ended_at(items, current)
+        if ended_at is not None:
+            played |= set(range(ended_at + 1))
         self.list.setUpdatesEnabled(False)
         self.list.clear()
         rows = []
@@ -217,11 +242,14 @@ class QueueView(QDockWidget):
         self.list.addTopLevelItems(rows)
         self.list.setUpdatesEnabled(True)
         shuffle = getattr(self._player, "shuffle", None)
+        if ended_at is not None and len(played) >= len(items):   # not "Up next (6)" beside "Nothing playing"
+            self.setWindowTitle("Up next (all played)")
+            return
         if callable(shuffle) and shuffle():
             left = len(items) - len(played) - (1 if 0 <= current < len(items) else 0)
             self.setWindowTitle(f"Up next (shuffled, {left:,} left)" if items else "Up next (shuffled)")
             return
-        upcoming = max(0, len(items) - current - 1)
+        upcoming = max(0, len(items) - (current if ended_at is None else ended_at) - 1)
         self.setWindowTitle(f"Up next ({upcoming:,})" if upcoming else "Up next")
 
     def count(self) -> int:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from fmaplayer.recommend.sonic_path import DEFAULT_LENGTH, SonicPathError, SonicPathFinder
 from fmaplayer.ui.relevant_panel import RelevantRow
 from fmaplayer.ui.relevant_panel import track_title as _title
+from fmaplayer.ui.text import display_text
+from fmaplayer.ui.track_actions import ActionState, needs_readable
 
 ACTION_TEXT = "Path from here…"
 MAX_LISTED = 300        # matches shown at once: typing narrows the list, 100k rows would only slow it
@@ -36,6 +38,19 @@ MAX_LENGTH = 50
 def _label(track) -> str:
     artist = getattr(track, "artist", "")
     return f"{_title(track)} — {artist}" if artist else _title(track)
+
+
+def describe_start(text: str, tracks: list) -> ActionState:
+    """The menu entry for `tracks`: a path starts from one track, the first (topmost) selected, so on a
+    multi-selection the entry names it; a start that could not be read disables it, saying why."""
+    tracks = [t for t in tracks if t is not None]
+    state = needs_readable(text, tracks[:1])
+    if not state.enabled or len(tracks) < 2:
+        return state
+    title = display_text(_title(tracks[0]))
+    name = display_text(title, 40).replace("&", "&&")    # "&" would be a menu mnemonic
+    return ActionState(True, f"Path from “{name}”…", f"A path starts from one track: the first selected, "
+                       f"“{title}”. Select only the track to start from another one.")
 
 
 class PathTargetDialog(QDialog):
@@ -129,7 +144,7 @@ class SonicPathController(QObject):
         self._tracks_by_ids = tracks_by_ids
         self.dialog: PathTargetDialog | None = None   # the open picker (tests drive it)
         self.last_path: list = []
-        window.add_track_context_action(ACTION_TEXT, self.start_from)
+        window.add_track_context_action(ACTION_TEXT, self.start_from, describe=describe_start)
 
     def start_from(self, tracks: list) -> None:
         tracks = [t for t in tracks if t is not None]

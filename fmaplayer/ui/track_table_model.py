@@ -12,6 +12,7 @@ into Python once per row and per keystroke, which does not stay interactive at 1
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 from typing import Any
@@ -89,10 +90,27 @@ _EMPTY_SORTS_LAST = "\U0010ffff"
 _MISSING_NUMBER = 2**62
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _number_key(match: re.Match) -> str:
+    digits = match.group().lstrip("0") or "0"
+    return chr(0x30 + min(len(digits), 40)) + digits     # the length first: 9 < 10 as numbers, not as text
+
+
+def natural_text(value: str) -> str:
+    """The sort text of a name as file managers order names: numbers by their value (track1, track2,
+    track10), case ignored. A run of digits becomes its length (one character between '1' and 'X', so
+    still before letters, as digits were) and the digits without leading zeros."""
+    value = value.casefold()
+    return _DIGITS.sub(_number_key, value) if _DIGITS.search(value) else value
+
+
 def _text_key(values: Iterable[str]) -> np.ndarray:
     # Empty values sort after everything else (a track with no artist is not "first"). The fixed-width
     # dtype truncates long values itself: no per-item slicing in Python.
-    return np.array([value.casefold() or _EMPTY_SORTS_LAST for value in values], dtype=f"U{_SORT_KEY_CHARS}")
+    return np.array([natural_text(value) or _EMPTY_SORTS_LAST for value in values],
+                    dtype=f"U{_SORT_KEY_CHARS}")
 
 
 def _haystacks(tracks: Sequence[Any], predicted: dict[int, str]) -> list[str]:

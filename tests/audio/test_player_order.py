@@ -175,3 +175,21 @@ def test_the_shuffle_history_is_current_when_the_queue_says_the_track_changed(qt
     player.next()
     assert seen[-1] == {0}  # the track played before is already in the history the view reads
     player.stop()
+
+
+def test_shuffle_switched_on_mid_queue_keeps_what_was_played(qtbot, make_player, long_tracks):
+    # A fresh shuffle used to forget the tracks heard in order: the queue view undimmed them, and shuffle
+    # could pick them again before the rest.
+    player = make_player()
+    player.play_tracks(long_tracks)
+    player.next()
+    player.next()
+    items = player.queue.items()
+    assert player.order.played(items, 2) == {0, 1}
+    player.set_shuffle(True)
+    assert player.order.played(items, 2) == {0, 1}
+    player.next()
+    assert player.current_track() is long_tracks[3]          # the one track not heard yet
+    player.set_repeat("all")                                 # another order again: still remembered
+    assert player.order.played(player.queue.items(), 3) == {0, 1, 2}
+    player.stop()

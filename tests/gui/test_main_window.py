@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QAction, QDesktopServices, QMouseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
 
 from fmaplayer.ui.track_table_model import Column
-from tests.gui.fakes import FakePlayer, sample_tracks
+from tests.gui.fakes import FakePlayer, FakeStore, make_track, sample_tracks
 
 
 def visible_titles(window) -> list[str]:
@@ -60,6 +63,36 @@ def test_typing_in_the_filter_filters_instantly(make_window, qtbot):
     assert window.track_table_model.rowCount() == 7
 
 
+def test_show_in_folder_without_a_file_manager_says_so_in_the_status_bar(make_window, monkeypatch):
+    # It did nothing visible; only the log said Qt found no launcher.
+    window = make_window()
+    window.folder_opener.xdg_open = None
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    select_titles(window, "So What")
+    context_action(window, "Show in folder").trigger()
+    assert window.status.currentMessage() == (
+        "Could not show the folder /music/Miles Davis: no file manager is set up to open folders.")
+
+
+def test_show_in_folder_reports_what_xdg_open_says_when_it_fails(make_window, qtbot, tmp_path):
+    window = make_window()
+    fake = tmp_path / "xdg-open"
+    fake.write_text('#!/bin/sh\n[ "$1" = "/music/Miles Davis" ] && exit 3\nexit 0\n', encoding="utf-8")
+    fake.chmod(0o755)
+    window.folder_opener.xdg_open = str(fake)
+    select_titles(window, "So What")
+    context_action(window, "Show in folder").trigger()
+    qtbot.waitUntil(lambda: window.folder_opener.pending() == 0, timeout=10_000)
+    assert window.status.currentMessage() == (
+        "Could not show the folder /music/Miles Davis: no file manager is set up to open folders "
+        "(xdg-open found no program for them).")
+    window.status.clearMessage()
+    select_titles(window, "Angel")                              # another folder: xdg-open opens it
+    context_action(window, "Show in folder").trigger()
+    qtbot.waitUntil(lambda: window.folder_opener.pending() == 0, timeout=10_000)
+    assert window.status.currentMessage() == ""
+
+
 def test_clicking_a_header_sorts(make_window, qtbot):
     window = make_window()
     window.show()
@@ -73,6 +106,23 @@ def test_clicking_a_header_sorts(make_window, qtbot):
     assert first == sorted(first) and second == sorted(second, reverse=True)
     assert window.track_table_model.visible_tracks()[-1].year is None  # missing years stay last
     assert header.sortIndicatorSection() == Column.YEAR
+
+
+def test_a_click_on_title_sorts_numbers_by_value_as_file_managers_do(make_window, qtbot):
+    names = ["track10", "Track2", "track1", "track20", "track3", "Intro", "2 Become 1", "10 Years"]
+    store = FakeStore([make_track(i + 1, name, "Someone") for i, name in enumerate(names)])
+    window = make_window(store=store)
+    window.show()
+    qtbot.waitExposed(window)
+    header = window.library_view.table.horizontalHeader()
+    position = QPoint(header.sectionViewportPosition(Column.TITLE) + 10, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    if header.sortIndicatorOrder() != Qt.SortOrder.AscendingOrder:
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    assert visible_titles(window) == ["2 Become 1", "10 Years", "Intro", "track1", "Track2", "track3",
+                                      "track10", "track20"]
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    assert visible_titles(window)[:3] == ["track20", "track10", "track3"]
 
 
 def test_double_click_plays_visible_rows_from_there(make_window, player, qtbot):
@@ -106,6 +156,7 @@ def test_unreadable_track_is_not_played(make_window, player):
 def test_context_menu_actions(make_window, player, monkeypatch):
     window = make_window()
     opened = []
+    window.folder_opener.xdg_open = None          # Qt's own launcher (the tests' machine may have xdg-open)
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     player.play_tracks(sample_tracks()[:1])
     select_titles(window, "Angel", "Teardrop")
@@ -244,7 +295,27 @@ def test_about_dialog_reads_the_manifest(make_window, tmp_path):
     dialog = window.open_about()
     assert dialog.model_label.text() == "cnn_lstm 1.0.0"
     texts = [label.text() for label in dialog.findChildren(QLabel)]
-    assert "0.612" in texts and "fmaplayer" in " ".join(texts)
+    assert "fmaplayer" in " ".join(texts)
+    assert "61 %" in dialog.how_label.text() and "test_accuracy" not in " ".join(texts)
+    dialog.close()
+
+
+def test_about_says_in_words_what_the_bundled_model_is_and_how_good(make_window):
+    # It listed raw metric keys ("genre p@5: 0.378", "quadrant p@10", "baselines p@10 / musly").
+    window = make_window(manifest_path=Path(__file__).resolve().parents[2] / "models" / "cnn_lstm.json")
+    dialog = window.open_about()
+    manifest = dialog.manifest
+    metrics = manifest["metrics"]
+    genre = metrics.get("hybrid_test", {}).get("genre_p@10", metrics.get("genre_p@10_centred"))
+    what, how = dialog.what_label.text(), dialog.how_label.text()
+    assert "CNN-LSTM" in what and "32 numbers" in what and "“Get relevant songs”" in what
+    assert f"on average {100 * genre:.0f} % of its 10 suggestions share the track's genre" in how
+    assert f"the much larger tagger: {100 * metrics['baselines_p@10']['teacher']:.0f} %" in how
+    assert f"a classic timbre model: {100 * metrics['baselines_p@10']['musly']:.0f} %" in how
+    shown = " ".join(label.text() for label in dialog.findChildren(QLabel) if label is not dialog.model_label)
+    for raw in ("p@", "quadrant", "musly", "_"):               # no metric keys
+        assert raw not in shown, raw
+    assert not re.search(r"\b0\.\d\d", shown)                 # no bare fractions
     dialog.close()
 
 

@@ -39,6 +39,32 @@ def test_shuffle_button_drives_the_player_and_is_persisted(make_window, make_set
     assert restarted_player.shuffle() is True and restarted.player_bar.shuffle_button.isChecked()
 
 
+def _highlight_share(button) -> float:
+    """The share of the button's pixels in the palette's highlight colour."""
+    image = button.grab().toImage()
+    highlight = button.palette().highlight().color()
+    near = sum(1 for x in range(image.width()) for y in range(image.height())
+               if sum(abs(a - b) for a, b in zip(image.pixelColor(x, y).getRgb()[:3], highlight.getRgb()[:3],
+                                                 strict=True)) < 40)
+    return near / max(1, image.width() * image.height())
+
+
+def test_shuffle_and_repeat_look_clearly_on_when_on(make_window, qtbot):
+    # The on-state was only a faint frame around the icon.
+    window = _shown(make_window, qtbot)
+    bar = window.player_bar
+    for button in (bar.shuffle_button, bar.repeat_button, bar.continue_button):
+        assert _highlight_share(button) < 0.05, button.objectName()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert button.isChecked()
+        qtbot.waitUntil(lambda b=button: _highlight_share(b) > 0.4)     # filled with the highlight colour
+    assert bar.shuffle_button.toolTip().startswith("Shuffle on")
+    assert bar.repeat_button.toolTip().startswith("Repeat all")
+    qtbot.mouseClick(bar.shuffle_button, Qt.MouseButton.LeftButton)
+    assert bar.shuffle_button.toolTip().startswith("Shuffle off")
+    assert _highlight_share(bar.shuffle_button) < 0.05
+
+
 def test_repeat_button_cycles_and_the_menu_follows(make_window, make_settings, player, qtbot):
     window = _shown(make_window, qtbot)
     button = window.player_bar.repeat_button

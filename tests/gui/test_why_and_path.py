@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
 
 from fmaplayer.library.store import EmbeddingRow
 from fmaplayer.recommend.explain import MOOD_WORDS
@@ -204,3 +205,46 @@ def test_a_library_double_click_after_a_path_plays_on_through_the_library_not_th
     assert "replaced the suggested tracks" in window.status.currentMessage()
     window.next_action.trigger()                                   # Ctrl+Right
     qtbot.waitUntil(lambda: player.current_track().id == following.id, timeout=5000)
+
+
+def _entries(menu) -> dict[str, object]:
+    return {action.text(): action for action in menu.actions() if not action.isSeparator()}
+
+
+def test_path_from_here_on_a_multi_selection_names_the_track_it_starts_from(qtbot, env):
+    window, integration, tracks = env
+    model = window.track_table_model
+    window.library_view.select_rows([model.row_of_track(tracks[n].id) for n in ("mid", "anchor", "far")])
+    first = window.selected_tracks()[0]                          # the topmost selected row
+    entries = _entries(window.build_track_context_menu())
+    assert PATH_TEXT not in entries                              # "from here" had no clear "here"
+    entry = entries[f"Path from “{first.title}”…"]
+    assert entry.isEnabled() and f"the first selected, “{first.title}”" in entry.toolTip()
+    entry.trigger()
+    dialog = integration.sonic_path.dialog
+    qtbot.waitUntil(lambda: dialog.isVisible())
+    assert f"From “{first.title}” to…" in " ".join(label.text() for label in dialog.findChildren(QLabel))
+    dialog.reject()
+    window.library_view.select_rows([model.row_of_track(tracks["anchor"].id)])     # one track: as before
+    assert PATH_TEXT in _entries(window.build_track_context_menu())
+
+
+def test_a_file_that_could_not_be_read_is_not_offered_get_relevant_songs(qtbot, env):
+    window, integration, tracks = env
+    broken = add_tracks(window.store, ["broken"], folder=str(tracks["anchor"].path).rsplit("/", 1)[0],
+                        suffix=".mp3", error="not an audio file (text data)")[0]
+    window.reload_from_store()
+    window.library_view.select_rows([window.track_table_model.row_of_track(broken.id)])
+    entries = _entries(window.build_track_context_menu())
+    assert ACTION_TEXT not in entries and PATH_TEXT not in entries
+    for text in (ACTION_TEXT, PATH_TEXT):
+        entry = entries[f"{text} (the file could not be read)"]
+        assert not entry.isEnabled()
+        assert entry.toolTip() == ("“broken” could not be read (not an audio file (text data)), "
+                                   "so it was not analysed.")
+    assert entries["Show in folder"].isEnabled() and not entries["Play"].isEnabled()
+    # with a readable track in the selection the entries are offered again, under their own names
+    model = window.track_table_model
+    window.library_view.select_rows([model.row_of_track(t.id) for t in (broken, tracks["near"])])
+    entries = _entries(window.build_track_context_menu())
+    assert entries[ACTION_TEXT].isEnabled()
