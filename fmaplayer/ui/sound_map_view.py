@@ -75,18 +75,20 @@ def _pens(width_px: float) -> list[QPen]:
     return pens
 
 
-def draw_marker(painter: QPainter, marker: Marker, points: np.ndarray, scale: float) -> None:
+def draw_marker(painter: QPainter, marker: Marker, points: np.ndarray, scale: float,
+                gaps_px: np.ndarray | None = None) -> None:
     """Draw `marker` at scene `points` (N x 2) on a painter whose world transform scales by `scale`
     (scene units to pixels): a path line through the points in order with an arrow head half-way along
-    each step, or one ring / diamond / target around each point."""
+    each step, stopping `gaps_px[i]` (default LINE_GAP_PX) short of point i, or one ring / diamond /
+    target around each point."""
     if not len(points):
         return
     unit = 1.0 / (scale or 1.0)       # one screen pixel in scene units
     painter.setBrush(Qt.BrushStyle.NoBrush)
     if marker.shape == "line":
         # from ring to ring, not through the points: the rings and the points' colours stay readable
-        gap = (LINE_GAP_PX if marker.radius_px == 0 else marker.radius_px) * unit
-        steps = [_step(points[i], points[i + 1], gap, unit) for i in range(len(points) - 1)]
+        gaps = (np.full(len(points), float(LINE_GAP_PX)) if gaps_px is None else np.asarray(gaps_px)) * unit
+        steps = [_step(points[i], points[i + 1], gaps[i], gaps[i + 1], unit) for i in range(len(points) - 1)]
         steps = [step for step in steps if step is not None]
         for pen in _pens(marker.width_px):
             painter.setPen(pen)
@@ -114,17 +116,19 @@ def draw_marker(painter: QPainter, marker: Marker, points: np.ndarray, scale: fl
                                      centre + QPointF(dx * far, dy * far))
 
 
-def _step(start, end, gap: float, unit: float) -> tuple[QLineF, QPolygonF | None] | None:
-    """One step of a path: the line from `gap` after start to `gap` before end, and a small arrow head
-    half-way pointing towards end (None: too short for one). None when the two points nearly touch."""
+def _step(start, end, gap_start: float, gap_end: float,
+          unit: float) -> tuple[QLineF, QPolygonF | None] | None:
+    """One step of a path: the line from `gap_start` after start to `gap_end` before end, and a small
+    arrow head half-way pointing towards end when the line is long enough to show one. None when the two
+    points nearly touch."""
     dx, dy = float(end[0] - start[0]), float(end[1] - start[1])
     length = (dx * dx + dy * dy) ** 0.5
-    if length <= 2 * gap + 2 * unit:
+    if length <= gap_start + gap_end + 2 * unit:
         return None
     ux, uy = dx / length, dy / length
-    line = QLineF(float(start[0]) + ux * gap, float(start[1]) + uy * gap,
-                  float(end[0]) - ux * gap, float(end[1]) - uy * gap)
-    if length - 2 * gap < 14 * unit:
+    line = QLineF(float(start[0]) + ux * gap_start, float(start[1]) + uy * gap_start,
+                  float(end[0]) - ux * gap_end, float(end[1]) - uy * gap_end)
+    if length - gap_start - gap_end < 24 * unit:
         return line, None
     mid = line.center()
     size = 5 * unit
@@ -248,6 +252,7 @@ class _Highlights(QGraphicsItem):
         super().__init__()
         self.layers: dict[str, np.ndarray] = {}
         self.selection_colours = np.zeros(0, np.uint32)
+        self.colours: dict[str, np.ndarray] = {}   # layer -> its points' colours (drawn again over halos)
         self._rect = QRectF()
         self.setZValue(1)
 
@@ -278,7 +283,25 @@ class _Highlights(QGraphicsItem):
         for marker in MARKERS:
             points = self.layers.get(marker.layer)
             if points is not None:
-                draw_marker(painter, marker, points, scale)
+                gaps = self._path_gaps(points) if marker.shape == "line" else None
+                draw_marker(painter, marker, points, scale, gaps)
+        for marker in MARKERS:     # a neighbour's white halo must not hide a marked point
+            points, colours = self.layers.get(marker.layer), self.colours.get(marker.layer)
+            if points is not None and colours is not None and len(points) and len(colours) == len(points):
+                splat(painter, points, colours, POINT_PX / 2)
+
+    def _path_gaps(self, points: np.ndarray) -> np.ndarray:
+        """How far short of each step the path's line stops: outside the largest marker drawn there
+        (the playing track's sight, the anchor's diamond), else outside a result's ring."""
+        gaps = np.full(len(points), float(LINE_GAP_PX))
+        for marker in MARKERS:
+            marked = self.layers.get(marker.layer)
+            if marker.shape == "line" or marked is None or not len(marked):
+                continue
+            reach = marker.radius_px + 3.0
+            at = (points[:, None, :] == marked[None, :, :]).all(axis=2).any(axis=1)
+            gaps[at] = np.maximum(gaps[at], reach)
+        return gaps
 
 
 class SoundMapView(QGraphicsView):
@@ -442,12 +465,15 @@ class SoundMapView(QGraphicsView):
         self._point_colours = np.fromiter((argb[label] for label in labels), np.uint32, len(labels))
         self._cloud.set_points(self._points, self._point_colours,
                                self._scene_rect if len(self._ids) else QRectF())
-        self._set_highlight("selection", self.selected_ids)
+        for name, track_ids in (("selection", self.selected_ids), *self._marked.items()):
+            self._set_highlight(name, track_ids)     # their points' colours are drawn again above the halos
 
     def _set_highlight(self, name: str, track_ids: list[int]) -> None:
         rows = [self._row_of[i] for i in track_ids if i in self._row_of]
         if name == "selection":
             self._highlights.selection_colours = self._point_colours[rows]
+        else:
+            self._highlights.colours[name] = self._point_colours[rows]
         self._highlights.set_layer(name, self._points[rows] if rows else np.zeros((0, 2), np.float32),
                                    self._scene_rect)
 

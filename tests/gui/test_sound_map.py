@@ -104,6 +104,18 @@ def test_playing_results_and_anchor_markers_have_different_shapes(qtbot, view):
     assert view.marked("anchor") == [5]
 
 
+def test_marked_points_close_together_stay_visible_under_each_others_rings(qtbot, view):
+    # Three path steps a few pixels apart: each ring's white halo covered the neighbours' points.
+    view.zoom_by(0.2)                                 # tracks 1 and 2 end up about 6 px apart
+    view.set_results([1, 2])
+    view.set_playing(4)
+    for track_id in (1, 2):
+        qtbot.waitUntil(lambda t=track_id: pixel_at(view, view.viewport_position_of(t)).rgb()
+                        == view.colours["Jazz"].rgb())
+    view.set_colour_labels({1: "calm/relaxed", 2: "calm/relaxed"})        # the colours follow a switch
+    assert pixel_at(view, view.viewport_position_of(1)).rgb() == view.colours["calm/relaxed"].rgb()
+
+
 def test_a_sonic_path_is_drawn_as_a_line_from_step_to_step(qtbot, view):
     def darkest_near(point: QPoint) -> int:
         return min(pixel_at(view, point + QPoint(dx, dy)).lightness()
