@@ -150,11 +150,6 @@ class AboutDialog(QDialog):
             genres = manifest.get("genres")
             if isinstance(genres, list) and genres:
                 form.addRow("Genres:", _plain(", ".join(str(g) for g in genres)))
-            embedding = manifest.get("embedding")
-            if isinstance(embedding, dict) and embedding.get("dim"):
-                form.addRow("Embedding:", _plain(f"{embedding['dim']} dimensions"))
-            if isinstance(manifest.get("parameters"), int):
-                form.addRow("Parameters:", _plain(f"{manifest['parameters']:,}"))
             what, how = model_in_words(manifest)
             self.what_label = _plain(what)
             self.how_label = _plain(how or "The model's file records no test figures.")
