@@ -251,11 +251,14 @@ class MainWindow(QMainWindow):
     def _apply_scanned_tracks(self, tracks: list[Any]) -> None:
         scroll = self.library_view.table.verticalScrollBar()
         position = scroll.value()
+        before = {t.path for t in self.track_table_model.all_tracks()}
         self._set_tracks(tracks)
         scroll.setValue(position)
-        # files the scan removed (deleted from disk) leave the queue too, or playing them fails later
-        in_library = {t.path for t in tracks}
-        self.player.queue.remove_where(lambda entry: entry.path not in in_library)
+        # files the scan removed (deleted from disk) leave the queue too, or playing them fails later; a
+        # queued file the library never held (a playlist entry the scan does not list, e.g. "x.wav ") stays
+        removed = before - {t.path for t in tracks}
+        if removed:
+            self.player.queue.remove_where(lambda entry: entry.path in removed)
 
     def start_scan(self, paths: Iterable[str] | None = None) -> bool:
         """Scan the given folders/files, or every existing music folder. False when there is nothing to do."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from fmaplayer.library.track import Track
 from fmaplayer.ui.track_table_model import Column
 from tests.audio_fixtures import write_tone
 
@@ -115,3 +116,17 @@ def test_a_music_folder_on_an_unplugged_drive_shows_its_tracks_as_unavailable(ma
     row = model.row_of_track(store.track_by_path(str(music / "a" / "one.flac")).id)
     assert model.index(row, Column.STATUS).data() == "folder not reachable (drive unplugged?)"
     assert model.index(row, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole).startswith("<qt>Unavailable: ")
+
+
+def test_a_queued_file_the_library_never_held_stays_in_the_queue(make_window, make_settings, real_parts,
+                                                                music, qtbot, tmp_path):
+    """A playlist entry the scan does not list (a name ending in a space: 'x.wav ') plays as queued; a rescan
+    of the library must not take it out of the queue (only files the scan removed leave it)."""
+    store, player, window = _scanned_window(make_window, make_settings, real_parts, music, qtbot)
+    odd = tmp_path / "elsewhere" / "trailing space.wav "
+    write_tone(tmp_path / "elsewhere" / "t.wav", seconds=0.5).rename(odd)
+    one = store.track_by_path(str(music / "a" / "one.flac"))
+    player.queue.replace([one, Track(id=-1, path=str(odd), title="trailing space")], current=0)
+    with qtbot.waitSignal(window.scanFinished, timeout=30000):
+        window.start_scan()
+    assert [t.path for t in player.queue.items()] == [one.path, str(odd)]
