@@ -231,8 +231,9 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
     embedded_total = 0
     if model_id:
         ids, _ = store.load_embeddings(model_id)
-        in_roots = {t.id for t in tracks}
-        embedded_total = sum(1 for i in ids.tolist() if i in in_roots)
+        # of the readable tracks: an unreadable one (permission denied) keeps its analysis but is not counted
+        readable = {t.id for t in tracks if not t.error or is_unavailable_reason(t.error)}
+        embedded_total = sum(1 for i in ids.tolist() if i in readable)
 
     out = sys.stdout
     added = sum(s.added for s in summaries)
@@ -243,8 +244,10 @@ def _scan_locked(args, embedder_factory, store, db_path: str, roots: list[str]) 
           f"scan {scan_seconds:.1f} s)", file=out)
     again = sum(getattr(s, "available_again", 0) for s in summaries)
     if masked or again:
-        print(f"unavailable: {len(masked)} kept with their analysis (folder not reachable: drive unplugged "
-              f"or not mounted?); available again: {again}", file=out)
+        said = [f"{len(masked)} kept with their analysis (folder not reachable: drive unplugged or not "
+                "mounted?)"] if masked else []
+        said += [f"available again: {again}"] if again else []
+        print(f"unavailable: {'; '.join(said)}" if masked else said[0], file=out)
     if embed_summary is not None:
         print(f"embedded: {embedded_total} of {len(tracks) - len(unreadable)} readable "
               f"({embed_summary.embedded} this run, model {model_id})", file=out)

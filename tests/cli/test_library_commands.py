@@ -148,3 +148,5 @@ def test_scan_keeps_the_tracks_of_an_unplugged_drive_and_says_so(tmp_path, capsy
     assert cli_commands.run("scan", _args("scan", [str(music), "--db", str(db)]), lambda d: embedder) == 0
     out = capsys.readouterr().out
     assert "available again: 2" in out and "(0 this run" in out     # back without a re-analysis
+    assert "unavailable" not in out                                  # nothing is, now
+
