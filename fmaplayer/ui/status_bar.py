@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QStatusBar,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
 from fmaplayer.ui.text import plain_tooltip
 
@@ -20,12 +29,16 @@ class MainStatusBar(QStatusBar):
         notice_icon.setPixmap(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(16, 16))
         self.notice_label = QLabel()
         self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
+        # a long notice (settings that cannot be saved, and where) must not widen the window past the
+        # screen: the label takes the room there is, the tooltip has the whole text
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notice_label.setMinimumWidth(120)
         notice_layout = QHBoxLayout(self.notice)
         notice_layout.setContentsMargins(4, 0, 4, 0)
         notice_layout.addWidget(notice_icon)
         notice_layout.addWidget(self.notice_label)
         self.notice.hide()
-        self.addWidget(self.notice)
+        self.addWidget(self.notice, 1)
         self._notices_shown: set[str] = set()
 
         self.count_label = QLabel()

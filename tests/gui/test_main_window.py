@@ -372,3 +372,15 @@ def test_a_wider_window_widens_album_and_artist_too_not_only_the_title(make_wind
     header.resizeSection(Column.ALBUM, 300)                                     # the user's own width ...
     window.resize(1400, 760)
     qtbot.waitUntil(lambda: header.sectionSize(Column.ALBUM) > 300)             # ... is the new reference
+
+
+def test_a_long_notice_does_not_widen_the_window(make_window, qtbot):
+    """'Settings could not be saved … (where)' shown before the first show made the window 1775 px wide
+    on a 1366 px screen; the label now takes the room there is and keeps the whole text in its tooltip."""
+    window = make_window()
+    text = "Settings could not be saved to /home/someone/.config/fmaplayer/fmaplayer.conf: " + "x" * 300
+    window.status.show_notice_once(text)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.width() <= 1200 and window.minimumSizeHint().width() < 1000
+    assert text in window.status.notice.toolTip()
