@@ -507,7 +507,9 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         model = self.track_table_model
-        self.status.set_counts(model.rowCount(), model.total_count(), model.unreadable_count())
+        unavailable = model.unavailable_count()
+        self.status.set_counts(model.rowCount(), model.total_count(), model.unreadable_count() - unavailable,
+                               unavailable)
 
     def focus_filter(self) -> None:
         self.library_view.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -78,14 +78,16 @@ class MainStatusBar(QStatusBar):
         self.notice.show()
         return True
 
-    def set_counts(self, visible: int, total: int, unreadable: int) -> None:
+    def set_counts(self, visible: int, total: int, unreadable: int, unavailable: int = 0) -> None:
         if visible == total:
             text = f"{total:,} track{'s' if total != 1 else ''}"
         else:
             text = f"{visible:,} of {total:,} tracks"
         self.count_label.setText(text)
-        self.unreadable_button.setVisible(unreadable > 0)
-        self.unreadable_button.setText(f"{unreadable:,} unreadable")
+        self.unreadable_button.setVisible(unreadable + unavailable > 0)
+        counts = ((unreadable, "unreadable"), (unavailable, "unavailable"))
+        said = [f"{n:,} {what}" for n, what in counts if n]
+        self.unreadable_button.setText(", ".join(said))
 
     def scan_started(self) -> None:
         self.scan_progress.setRange(0, 0)

@@ -185,7 +185,14 @@ class TrackTableModel(QAbstractTableModel):
         return len(self._tracks)
 
     def unreadable_count(self) -> int:
+        """Tracks with a problem: unreadable files and unavailable ones (folder not reachable)."""
         return int(self._unreadable.sum())
+
+    def unavailable_count(self) -> int:
+        """Of those, tracks kept while their folder cannot be seen (an unplugged drive): not broken."""
+        from fmaplayer.library.reachability import is_unavailable_reason
+
+        return sum(1 for t in self._tracks if t.error is not None and is_unavailable_reason(t.error))
 
     def track_at(self, row: int) -> Any | None:
         if 0 <= row < len(self._rows):

@@ -112,6 +112,8 @@ def test_a_music_folder_on_an_unplugged_drive_shows_its_tracks_as_unavailable(ma
         assert window.start_scan()   # the missing folder is scanned too: it still holds tracks
     assert finished.args[0].removed == 0 and store.count() == 4
     assert window.status.currentMessage() == "Scan finished: 4 kept as unavailable (folder not reachable)."
+    # the counter tells them from the broken files (which keep their own reason), not '4 unreadable'
+    assert window.status.unreadable_button.text() == "2 unreadable, 2 unavailable"
     model = window.track_table_model
     row = model.row_of_track(store.track_by_path(str(music / "a" / "one.flac")).id)
     assert model.index(row, Column.STATUS).data() == "folder not reachable (drive unplugged?)"
