@@ -155,15 +155,14 @@ def explain(anchor: Profile, result: Profile, labels: Labels,
         parts.append(tempo)
     if not shared:
         confident = any((genre_a, genre_b, mood_a, mood_b))
-        lead = ("Close in overall sound; " + ("no genre or mood both share with confidence" if confident
-                                               else "no confident genre or mood"))
+        # no claim of closeness here: the match percentage says how close, and a 44 % result is not close
+        lead = "no genre or mood both share with confidence" if confident else "no confident genre or mood"
         # say what the bars show on top, with its numbers, so the sentence does not seem to contradict them
         hints = [_likeliest_for_both(labels.genres, anchor.genre_probs, result.genre_probs, str),
                  _likeliest_for_both(labels.moods, anchor.mood_probs, result.mood_probs, mood_word)]
         hints = [h for h in hints if h]
         if hints:
             lead += f" (likeliest for both: {'; '.join(hints)})"
-        lead = lead if not matched else lead.replace("Close in overall sound", "Close overall")
         parts.insert(0, lead)
     if matched:
         parts.insert(0, matched)

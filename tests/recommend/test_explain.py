@@ -40,7 +40,7 @@ def test_a_genre_under_the_threshold_is_never_named():
     sentence = explain(anchor, result, LABELS)
     assert "Both" not in sentence and "mostly" not in sentence   # Jazz is not claimed for both
     # but what the bars show on top is said, with its numbers, so the two do not seem to disagree
-    assert sentence == ("Close in overall sound; no genre or mood both share with confidence "
+    assert sentence == ("No genre or mood both share with confidence "
                         "(likeliest for both: Jazz, 80 % and 56 %)")
 
 
@@ -48,10 +48,10 @@ def test_with_no_confident_label_the_sentence_names_what_the_bars_show_on_top():
     anchor = Profile(probs(0, 0.55), probs(3, 0.44), None)
     result = Profile(probs(0, 0.52), probs(3, 0.41), None)
     assert explain(anchor, result, LABELS) == (
-        "Close in overall sound; no confident genre or mood "
+        "No confident genre or mood "
         "(likeliest for both: Blues, 55 % and 52 %; calm/relaxed, 44 % and 41 %)")
     different = Profile(probs(1, 0.52), probs(2, 0.41), None)     # other likeliest labels: no hint
-    assert explain(anchor, different, LABELS) == "Close in overall sound; no confident genre or mood"
+    assert explain(anchor, different, LABELS) == "No confident genre or mood"   # closeness is the % column's
 
 
 def test_a_mood_under_its_threshold_is_never_named():
