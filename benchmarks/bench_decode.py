@@ -1,7 +1,7 @@
 """Where the analysis spends its time before the model, on real full-length files, and what it may change.
 
     python benchmarks/bench_decode.py (--files DIR | --debian PKG,PKG [--debian-cache DIR]) [--limit 24]
-        [--reps 3] [--no-embed] [--out bench-results/decode.json]
+        [--reps 3] [--no-embed] [--excerpts 10,8,6 [--excerpts-only]] [--out bench-results/decode.json]
 
 1. Stages per track, one thread, as `features.track_slices` runs them: open + seeks, decode of the ten
    excerpts (libsndfile), downmix, resampling to 22,050 Hz (soxr), mel + slicing; and the decode with the
@@ -12,6 +12,10 @@
 3. With the model (unless --no-embed): `Embedder.embed_many` as the app runs it (decode a chunk on all
    cores, then its forward pass) against overlapping the next chunk's decode with the current forward
    pass, with one decode thread and with one per core; tracks/s, median of --reps passes.
+4. With --excerpts: what fewer excerpts per track save. Per count, interleaved over --reps passes:
+   decode + mel seconds per track (`features.track_slices`, one thread) and, with the model, the whole
+   analysis (`embed_many` with that many slices per track; tracks/s); and how far each track's stored
+   vector moves from the 10-excerpt one (cosine: a proxy only, not the genre/teacher quality check).
 """
 
 from __future__ import annotations
@@ -166,11 +170,58 @@ def pipeline_table(embedder, paths: list[Path], reps: int) -> list[dict]:
              "passes_tracks_per_s": [round(len(paths) / s, 2) for s in t]} for label, t in times.items()]
 
 
+def excerpt_table(paths: list[Path], counts: list[int], reps: int, embedder=None) -> list[dict]:
+    """Per excerpt count: decode + mel s/track (one thread), embed_many tracks/s and the stored vector's
+    cosine with the count-10 one; counts interleaved in every pass."""
+    from fmaplayer.ml import features
+
+    features.track_slices(paths[0], counts[0])  # warm: mel filters, file cache
+    if embedder is not None:
+        embedder.embed_many(paths)  # warm: the runtime's first batches, every file read once
+    decode: dict[int, list[float]] = {n: [] for n in counts}
+    whole: dict[int, list[float]] = {n: [] for n in counts}
+    vectors: dict[int, np.ndarray] = {}
+    default_n = embedder.n_slices if embedder is not None else None
+    try:
+        for _ in range(reps):
+            for n in counts:
+                t0 = time.perf_counter()
+                for p in paths:
+                    features.track_slices(p, n)
+                decode[n].append((time.perf_counter() - t0) / len(paths))
+                if embedder is not None:
+                    embedder.n_slices = n
+                    t0 = time.perf_counter()
+                    results = embedder.embed_many(paths)
+                    whole[n].append(time.perf_counter() - t0)
+                    vectors[n] = np.stack([r.vector for r in results])
+    finally:
+        if embedder is not None:
+            embedder.n_slices = default_n
+    rows = []
+    ref = vectors.get(10)
+    for n in counts:
+        row = {"excerpts": n, "decode_mel_s_per_track": round(statistics.median(decode[n]), 4),
+               "decode_mel_passes_s_per_track": [round(v, 4) for v in decode[n]]}
+        if whole[n]:
+            row["tracks_per_s"] = round(len(paths) / statistics.median(whole[n]), 2)
+            row["passes_tracks_per_s"] = [round(len(paths) / v, 2) for v in whole[n]]
+        if ref is not None and n in vectors:
+            a, b = vectors[n], ref
+            cos = (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+            row.update(vector_cosine_vs_10_min=round(float(cos.min()), 4),
+                       vector_cosine_vs_10_median=round(float(np.median(cos)), 4))
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     real_tracks.add_arguments(parser, limit=24)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-embed", action="store_true", help="skip what needs the model")
+    parser.add_argument("--excerpts", help="excerpt counts to compare, e.g. 10,8,6")
+    parser.add_argument("--excerpts-only", action="store_true", help="only the --excerpts comparison")
     parser.add_argument("--out", default="bench-results/decode.json")
     args = parser.parse_args(argv)
     import soundfile as sf
@@ -179,13 +230,30 @@ def main(argv: list[str] | None = None) -> int:
     infos = [sf.info(str(p)) for p in paths]
     print(f"{len(paths)} files, mean {np.mean([i.duration for i in infos]) / 60:.1f} min, "
           f"{sorted({i.samplerate for i in infos})} Hz, {sorted({i.channels for i in infos})} channels")
-    stages = stage_profile(paths)
-    print("ms/track, one thread: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
+    only = args.excerpts_only and args.excerpts
+    stages = {} if only else stage_profile(paths)
+    if stages:
+        print("ms/track, one thread: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     embedder = None
     if not args.no_embed:
         from fmaplayer.ml.embedder import Embedder
 
         embedder = Embedder(device="cpu")
+    excerpts = []
+    if args.excerpts:
+        counts = [int(v) for v in args.excerpts.split(",")]
+        excerpts = excerpt_table(paths, counts, args.reps, embedder)
+        print("excerpts | decode+mel s/track (1 thread) | tracks/s (embed_many) | "
+              "vector cosine vs 10: min / median")
+        for r in excerpts:
+            print(f"{r['excerpts']} | {r['decode_mel_s_per_track']} | {r.get('tracks_per_s', '-')} | "
+                  f"{r.get('vector_cosine_vs_10_min', '-')} / {r.get('vector_cosine_vs_10_median', '-')}")
+    if only:
+        result = {**machine(), "runtime": getattr(embedder, "runtime", None), "files": len(paths),
+                  "mean_minutes": round(float(np.mean([i.duration for i in infos])) / 60, 2),
+                  "excerpts": excerpts}
+        print(f"wrote {write_json(result, args.out)}")
+        return 0
     qualities = quality_table(paths, embedder)
     print("soxr quality | ms/excerpt | max dB | p99 dB | max dB above -60 | cosine min | cosine mean")
     for r in qualities:
@@ -195,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in pipeline:
         print(f"{r['way']}: {r['tracks_per_s']} tracks/s (passes {r['passes_tracks_per_s']})")
     result = {**machine(), "runtime": getattr(embedder, "runtime", None), "files": len(paths),
-              "stages_ms_per_track": stages, "soxr_qualities": qualities, "pipeline": pipeline}
+              "stages_ms_per_track": stages, "soxr_qualities": qualities, "pipeline": pipeline,
+              "excerpts": excerpts}
     print(f"wrote {write_json(result, args.out)}")
     return 0
 

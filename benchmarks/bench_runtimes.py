@@ -1,16 +1,28 @@
 """The forward pass of the bundled model on each runtime, on the same model and the same batches, in one run:
 TensorFlow as the app ran it before (default threads, oneDNN on), with 1 thread, oneDNN off, XLA; LiteRT
 (XNNPACK) and ONNX Runtime with 1 and 2 threads; two batch sizes. Slices/s is the median of --reps passes
-over the same slices; "vs TF" is the ratio to TensorFlow as before; cosine/prob columns compare each
-runtime's outputs with that TensorFlow run's on the same slices. The configurations' passes are interleaved
-(pass 1 of each, then pass 2 of each, ...), so a busy moment on a shared machine slows them all alike.
+over the same slices; "vs base" is the ratio to the run's base configuration (TensorFlow as before; with
+--grid, LiteRT as the app runs it, on the same instruction set); cosine/prob columns compare each
+runtime's outputs with the Keras model's (TensorFlow) on the same slices. The configurations' passes are
+interleaved (pass 1 of each, then pass 2 of each, ...), so a busy moment on a shared machine slows them
+all alike.
 
     python benchmarks/bench_runtimes.py [--slices 128] [--reps 7] [--out bench-results/runtimes.json]
         [--tflite LABEL=FILE ...]   # other .tflite exports of the bundled model, on LiteRT with 2 threads
+        [--files DIR | --debian PKG,PKG [--debian-cache DIR]] [--limit N]   # real slices instead
+        [--grid [--threads 1,2] [--batches 8,16,32,64]] [--isa native|avx2|both]
 
-The slices come from generated music-like audio (tones, noise bursts, a beat) through the real feature
-pipeline. Each configuration runs in its own process (TensorFlow's threads and oneDNN are fixed at import);
-only one of them computes at a time.
+--grid times the light runtimes the app can choose (LiteRT on the bundled file, ONNX Runtime) at each
+thread count and batch size, LiteRT at the true batch size (the app runs larger batches as several of
+LiteRT.MAX_BATCH; its own row says "as the app runs it"); TensorFlow then only gives the reference
+outputs, untimed. --isa avx2 runs the configurations in processes that see an AVX2-only CPU (no AVX-512,
+VNNI or AMX: benchmarks/isa.py masks CPUID), so that the kernels an AVX2 machine would run are the ones
+timed; --isa both runs every configuration both ways, interleaved.
+
+By default the slices come from generated music-like audio (tones, noise bursts, a beat) through the real
+feature pipeline; --files/--debian take them from real tracks instead (the app's 10 excerpts per track,
+spread over the files). Each configuration runs in its own process (TensorFlow's threads and oneDNN are
+fixed at import; the CPUID mask is set at exec); only one of them computes at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from benchmarks import real_tracks  # noqa: E402
 from benchmarks._report import machine, write_json  # noqa: E402
 
 BATCH = 64  # the Embedder's largest padded batch: a chunk of 16 tracks x 10 slices runs as 64, 64, 32
@@ -48,6 +62,53 @@ CONFIGS = [
 ]
 
 
+@dataclass
+class Config:
+    label: str
+    runtime: str
+    threads: int
+    batch: int
+    env: dict = field(default_factory=dict)
+    xla: bool = False
+    tflite: str | None = None
+    max_batch: int | None = None  # LiteRT: run batches up to this size in one invoke (None: the app's)
+    isa: str = "native"  # "avx2": the child sees an AVX2-only CPU (benchmarks/isa.py)
+    timed: bool = True  # False: only its outputs are used (the reference)
+    base: bool = False  # the configuration the others' "vs base" ratio is taken to (per instruction set)
+
+
+def default_configs(only: set[str] | None, tflite: list[str]) -> list[Config]:
+    configs = [Config(*c, base=(i == 0)) for i, c in enumerate(CONFIGS)
+               if only is None or c[1] in only or i == 0]
+    for item in tflite:
+        label, sep, path = item.partition("=")
+        label, path = (label, path) if sep else (item, item)
+        configs.append(Config(f"LiteRT XNNPACK, 2 threads, batch 16: {label}", "litert", 2, 16, tflite=path))
+    return configs
+
+
+def grid_configs(threads: list[int], batches: list[int], isas: list[str]) -> list[Config]:
+    """The light runtimes the app can choose, at each thread count and batch size, on each instruction set;
+    the Keras model (native, untimed) gives the reference outputs."""
+    from fmaplayer.ml.runtime import LiteRTRuntime
+
+    configs = [Config("TensorFlow (Keras reference, untimed)", "tensorflow", 0, BATCH, timed=False)]
+    for isa in isas:
+        tag = "" if isa == "native" else " [AVX2 only]"
+        top = max(threads)
+        configs.append(Config(f"LiteRT, {top} threads, batch {BATCH} as the app runs it "
+                              f"(invokes of {LiteRTRuntime.MAX_BATCH}){tag}", "litert", top, BATCH, isa=isa,
+                              base=True))
+        for runtime in ("litert", "onnxruntime"):
+            name = {"litert": "LiteRT (bundled file)", "onnxruntime": "ONNX Runtime"}[runtime]
+            for t in threads:
+                for b in batches:
+                    label = f"{name}, {t} thread{'s' if t > 1 else ''}, batch {b}{tag}"
+                    configs.append(Config(label, runtime, t, b, isa=isa,
+                                          max_batch=b if runtime == "litert" else None))
+    return configs
+
+
 def _slices(n: int, folder: Path) -> np.ndarray:
     """n mel slices of generated music-like audio, through the app's feature pipeline."""
     from benchmarks.bench_embedding import _write_music_like
@@ -61,7 +122,18 @@ def _slices(n: int, folder: Path) -> np.ndarray:
     return np.concatenate(out)[:n].astype(np.float32)
 
 
-def _load(runtime: str, threads: int, xla: bool, tflite: str | None = None):
+def _real_slices(n: int, paths: list[Path]) -> np.ndarray:
+    """n mel slices of real tracks as the app cuts them (10 excerpts a track), from tracks spread evenly
+    over ``paths``."""
+    from fmaplayer.ml import features
+
+    tracks = max(1, min(len(paths), -(-n // 10)))
+    chosen = [paths[i] for i in np.linspace(0, len(paths) - 1, tracks).round().astype(int)]
+    x = np.concatenate([features.track_slices(p, 10) for p in chosen]).astype(np.float32)
+    return x[np.linspace(0, len(x) - 1, min(n, len(x))).round().astype(int)]
+
+
+def _load(runtime: str, threads: int, xla: bool, tflite: str | None = None, max_batch: int | None = None):
     from fmaplayer.ml import manifest
     from fmaplayer.ml import runtime as runtime_mod
 
@@ -81,14 +153,17 @@ def _load(runtime: str, threads: int, xla: bool, tflite: str | None = None):
         if xla:
             rt._net.jit_compile = True  # Keras turns XLA off on CPU-only machines unless asked
         return rt
-    return runtime_mod.load_one(runtime, model, m, threads=threads)
+    rt = runtime_mod.load_one(runtime, model, m, threads=threads)
+    if max_batch and runtime == "litert":
+        rt.MAX_BATCH = max_batch  # one invoke per batch of this size (the app: several of LiteRT.MAX_BATCH)
+    return rt
 
 
 def child(spec: dict) -> None:
     """One configuration in its own process: load, warm up, then one timed pass per "run" line on stdin
     (the parent interleaves the configurations' passes, so a noisy moment hits them all alike)."""
     t0 = time.perf_counter()
-    rt = _load(spec["runtime"], spec["threads"], spec["xla"], spec.get("tflite"))
+    rt = _load(spec["runtime"], spec["threads"], spec["xla"], spec.get("tflite"), spec.get("max_batch"))
     load_s = time.perf_counter() - t0
     x = np.load(spec["slices"])
     b = spec["batch"]
@@ -110,13 +185,15 @@ def child(spec: dict) -> None:
 class _Child:
     """A configuration's process; start() returns once it has loaded and warmed up (or failed)."""
 
-    def __init__(self, index: int, cfg, slices_path: Path, tmp: Path):
-        self.label, self.runtime, self.threads, self.batch, self.env, self.xla, *tflite = cfg
+    def __init__(self, index: int, cfg: Config, slices_path: Path, tmp: Path, isa_env: dict[str, str]):
+        self.cfg = cfg
         self.result = tmp / f"r{index}.npz"
-        spec = {"runtime": self.runtime, "threads": self.threads, "batch": self.batch, "xla": self.xla,
-                "slices": str(slices_path), "result": str(self.result), "tflite": (tflite or [None])[0]}
+        spec = {"runtime": cfg.runtime, "threads": cfg.threads, "batch": cfg.batch, "xla": cfg.xla,
+                "slices": str(slices_path), "result": str(self.result), "tflite": cfg.tflite,
+                "max_batch": cfg.max_batch}
+        env = {**os.environ, **cfg.env, **(isa_env if cfg.isa == "avx2" else {})}
         self.proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], cwd=ROOT,
-                                     env={**os.environ, **self.env}, stdin=subprocess.PIPE,
+                                     env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         self.info = json.loads(line) if line.startswith("{") else None
@@ -128,15 +205,17 @@ class _Child:
         self.passes.append(float(self.proc.stdout.readline()))
 
     def finish(self) -> dict:
-        row = {"label": self.label, "runtime": self.runtime}
+        row = {"label": self.cfg.label, "runtime": self.cfg.runtime, "isa": self.cfg.isa}
         if self.info is None:
             self.proc.kill()
             reason = (self.proc.communicate()[1].strip().splitlines() or ["failed"])[-1]
             return {**row, "error": reason}
         self.proc.communicate("stop\n")
         data = np.load(self.result)
-        return {**row, "threads": self.threads, "batch": self.batch, "env": self.env, "xla": self.xla,
-                "impl": self.info["name"], "tensorflow_imported": self.info["tensorflow_imported"],
+        return {**row, "threads": self.cfg.threads, "batch": self.cfg.batch, "env": self.cfg.env,
+                "xla": self.cfg.xla, "max_batch": self.cfg.max_batch, "timed": self.cfg.timed,
+                "base": self.cfg.base, "impl": self.info["name"],
+                "tensorflow_imported": self.info["tensorflow_imported"],
                 "load_s": self.info["load_s"], "passes_s": self.passes,
                 "_emb": data["emb"], "_genre": data["genre"]}
 
@@ -144,6 +223,10 @@ class _Child:
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
     return np.where(den > 0, (a * b).sum(axis=1) / np.maximum(den, 1e-30), 1.0)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,55 +238,79 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tflite", action="append", default=[], metavar="LABEL=FILE",
                         help="also time this .tflite export of the bundled model (LiteRT, 2 threads, "
                              "batch 16)")
+    real_tracks.add_arguments(parser)  # --files, --debian: slices of real tracks
+    parser.add_argument("--grid", action="store_true",
+                        help="the choosable runtimes at each thread count and batch size "
+                             "(TensorFlow: reference only)")
+    parser.add_argument("--threads", default="1,2", help="thread counts for --grid")
+    parser.add_argument("--batches", default="8,16,32,64", help="batch sizes for --grid")
+    parser.add_argument("--isa", default="native", choices=("native", "avx2", "both"),
+                        help="avx2: children see an AVX2-only CPU (CPUID masked, benchmarks/isa.py)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(json.loads(args.child))
         return 0
-    wanted = set(args.only.split(",")) if args.only else None
-    configs = [c for c in CONFIGS if wanted is None or c[1] in wanted or c is CONFIGS[0]]
-    for item in args.tflite:
-        label, sep, path = item.partition("=")
-        label, path = (label, path) if sep else (item, item)
-        configs.append((f"LiteRT XNNPACK, 2 threads, batch 16: {label}", "litert", 2, 16, {}, False, path))
+    isas = ["native", "avx2"] if args.isa == "both" else [args.isa]
+    isa_env: dict[str, str] = {}
+    if "avx2" in isas:
+        from benchmarks.isa import avx2_only_env
+
+        isa_env = avx2_only_env()
+    if args.grid:
+        configs = grid_configs(_ints(args.threads), _ints(args.batches), isas)
+    else:
+        configs = default_configs(set(args.only.split(",")) if args.only else None, args.tflite)
+        configs = [Config(**{**asdict(c), "isa": isa, "label": c.label + ("" if isa == "native" else
+                                                                          " [AVX2 only]")})
+                   for isa in isas for c in configs]
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or '-'}; "
-          f"{args.slices} slices, median of {args.reps} passes")
+    real = real_tracks.cases(args)
+    source = real[0][0] if real else "generated music-like audio"
+    print(f"machine: {info['cpu']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or '-'}, "
+          f"load average {info['load_avg_1m']:.2f}; {args.slices} slices of {source}, "
+          f"median of {args.reps} passes" + (f"; instruction sets {', '.join(isas)}" if args.isa != "native"
+                                            else ""))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        x = _slices(args.slices, tmp)
+        x = _real_slices(args.slices, real[0][1]) if real else _slices(args.slices, tmp)
         np.save(tmp / "slices.npy", x)
-        children = [_Child(i, c, tmp / "slices.npy", tmp) for i, c in enumerate(configs)]  # one at a time
+        children = [_Child(i, c, tmp / "slices.npy", tmp, isa_env) for i, c in enumerate(configs)]
         for _ in range(args.reps):
             for c in children:
-                if c.info is not None:
+                if c.info is not None and c.cfg.timed:
                     c.one_pass()
         rows = [c.finish() for c in children]
-    base = rows[0]
-    print(f"{'configuration':<52} {'slices/s':>9} {'range':>13} {'vs TF':>6} {'load s':>7} "
-          f"{'min cos':>8} {'max |dp|':>9} {'TF loaded':>9}")
+    reference = next((r for r in rows
+                      if r["runtime"] == "tensorflow" and "_emb" in r and r["isa"] == "native"), None)
+    bases = {r["isa"]: r for r in rows if r.get("base") and r.get("passes_s")}
+    print(f"{'configuration':<62} {'slices/s':>9} {'range':>11} {'vs base':>7} {'load s':>7} "
+          f"{'min cos':>8} {'max |dp|':>9}")
     for row in rows:
         if "error" in row:
-            print(f"{row['label']:<52} unavailable: {row['error']}")
+            print(f"{row['label']:<62} unavailable: {row['error']}")
             continue
-        rates = [args.slices / p for p in row["passes_s"]]
+        if reference is not None and row is not reference:
+            row["min_cosine_vs_keras"] = float(_cosines(row["_emb"], reference["_emb"]).min())
+            row["max_abs_genre_prob_diff_vs_keras"] = float(np.abs(row["_genre"] - reference["_genre"]).max())
+        if not row["passes_s"]:
+            continue
+        rates = [len(x) / p for p in row["passes_s"]]
         row["slices_per_s"] = float(np.median(rates))
         row["slices_per_s_range"] = [float(min(rates)), float(max(rates))]
-        if "_emb" in base:
-            row["min_cosine_vs_tf"] = float(_cosines(row["_emb"], base["_emb"]).min())
-            row["max_abs_genre_prob_diff_vs_tf"] = float(np.abs(row["_genre"] - base["_genre"]).max())
-        ratio = row["slices_per_s"] / base["slices_per_s"] if "slices_per_s" in base else float("nan")
-        row["ratio_vs_tf"] = ratio
+        base = bases.get(row["isa"])
+        ratio = row["slices_per_s"] / (len(x) / np.median(base["passes_s"])) if base else float("nan")
+        row["ratio_vs_base"] = ratio
         spread = f"{min(rates):.0f}-{max(rates):.0f}"
-        print(f"{row['label']:<52} {row['slices_per_s']:9.1f} {spread:>13} "
-              f"{ratio:6.2f} {row['load_s']:7.2f} {row.get('min_cosine_vs_tf', float('nan')):8.5f} "
-              f"{row.get('max_abs_genre_prob_diff_vs_tf', float('nan')):9.1e} "
-              f"{'yes' if row['tensorflow_imported'] else 'no':>9}")
+        print(f"{row['label']:<62} {row['slices_per_s']:9.1f} {spread:>11} "
+              f"{ratio:7.2f} {row['load_s']:7.2f} {row.get('min_cosine_vs_keras', float('nan')):8.5f} "
+              f"{row.get('max_abs_genre_prob_diff_vs_keras', float('nan')):9.1e}")
     for row in rows:
         row.pop("_emb", None)
         row.pop("_genre", None)
-    out = write_json({"machine": info, "slices": args.slices, "reps": args.reps, "rows": rows,
-                      "date": time.strftime("%Y-%m-%d")}, args.out)
+    out = write_json({"machine": info, "slices": len(x), "slices_from": source, "reps": args.reps,
+                      "isas": isas, "isa_env": isa_env, "rows": rows, "date": time.strftime("%Y-%m-%d"),
+                      "load_avg_1m_after": os.getloadavg()[0]}, args.out)
     print(f"wrote {out}")
     return 0
 

@@ -9,6 +9,15 @@ A runtime takes a batch of mel slices (n, 128, 128, 1) float32 in dB and returns
 - `tensorflow`: Keras on TensorFlow with the .keras file itself: the fallback, and the choice when a
   CUDA GPU is present (the exported files are CPU-only paths here).
 
+On the CPU the first light runtime that loads is used: LiteRT on the bundled file was the fastest in
+every configuration measured (1 and 2 threads, batches 8-64, with AVX-512 VNNI and with the CPU masked
+to AVX2: benchmarks/bench_runtimes.py --grid --isa both; README "Speed on a 2-core CPU"), and ONNX
+Runtime's arena peaks at about 1.1 GB where LiteRT's stays near 0.2 GB. Where that ranking may not hold,
+$FMAPLAYER_RUNTIME_CALIBRATION=on measures instead: on first use every light runtime that loads is timed
+on the bundled model (`calibrate`, under a second), each checked against the float32 export's outputs
+(slice cosine >= 0.999) before it may be chosen, and the choice is cached in the user's cache folder per
+CPU (model name, instruction-set flags, cores), model, exported files and runtime versions.
+
 The exported files are the same layers and weights as the .keras (fmaplayer/training/export.py unrolls the
 LSTMs so that no TensorList ops remain); the manifest lists each with its sha256 and the sha256 of the
 .keras it came from. A missing, damaged or stale exported file is logged and the next runtime is tried.
@@ -17,9 +26,13 @@ Only the `tensorflow` runtime imports TensorFlow: on the light paths it is never
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import logging
 import os
+import platform
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -30,10 +43,13 @@ from fmaplayer.ml import manifest as manifest_mod
 
 log = logging.getLogger(__name__)
 
-# Fastest first on the CPU (benchmarks/bench_runtimes.py; README "Benchmarks").
+# The order runtimes are tried in on the CPU (fastest first wherever measured); with
+# $FMAPLAYER_RUNTIME_CALIBRATION=on the light ones are ranked by measuring them here (`calibrate`).
 CPU_ORDER = ("litert", "onnxruntime", "tensorflow")
+LIGHT = ("litert", "onnxruntime")
 RUNTIME_ENV = "FMAPLAYER_RUNTIME"  # force one runtime by name (debugging, benchmarks)
 THREADS_ENV = "FMAPLAYER_RUNTIME_THREADS"  # the light runtimes' thread count
+CALIBRATE_ENV = "FMAPLAYER_RUNTIME_CALIBRATION"  # "on": measure the light runtimes here (off by default)
 OUTPUT_NAMES = ("embedding", "genre", "mood")  # the exported graphs' output names
 INPUT_SHAPE = (128, 128, 1)  # one slice: mel bands x frames x 1
 
@@ -48,6 +64,7 @@ Outputs = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 class Runtime(Protocol):
     name: str  # what runs the model, for logs and benchmarks: "LiteRT (XNNPACK, 2 threads)"
     device: str  # where, for the user: "CPU", "GPU:0 (NVIDIA ...)"
+    choice: str  # why load_runtime chose it ("measured fastest on this CPU: ..."), or ""
 
     def run(self, batch: np.ndarray) -> Outputs: ...
 
@@ -98,6 +115,7 @@ class LiteRTRuntime:
 
     MAX_BATCH = 16
     PREPARED = (8, 16)
+    choice = ""  # why this runtime was chosen (load_runtime), for logs and benchmarks
 
     def __init__(self, model_path: Path, manifest: dict, threads: int | None = None):
         try:
@@ -152,6 +170,8 @@ class LiteRTRuntime:
 class OnnxRuntime:
     """ONNX Runtime, CPU execution provider."""
 
+    choice = ""
+
     def __init__(self, model_path: Path, manifest: dict, threads: int | None = None):
         try:
             import onnxruntime as ort
@@ -183,6 +203,8 @@ class OnnxRuntime:
 # -- TensorFlow / Keras --------------------------------------------------------------------------------
 class KerasRuntime:
     """The .keras file on Keras/TensorFlow: on a GPU when one is visible (unless device == "cpu")."""
+
+    choice = ""
 
     def __init__(self, model_path: Path, manifest: dict, device: str = "auto", require_gpu: bool = False):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -277,7 +299,8 @@ def load_one(name: str, model_path: Path, manifest: dict, device: str = "cpu", t
 
 def load_runtime(model_path: str | Path, manifest: dict, device: str = "auto", runtime: str = "auto"):
     """The runtime the Embedder uses: `runtime` (or $FMAPLAYER_RUNTIME) when named, else TensorFlow on
-    a CUDA GPU, else the fastest that loads on the CPU. Raises ModelLoadError when none can run it."""
+    a CUDA GPU, else the light runtime measured fastest on this CPU (`choose_light`), else TensorFlow.
+    Raises ModelLoadError when none can run it."""
     model_path = Path(model_path)
     runtime = (os.environ.get(RUNTIME_ENV) or runtime or "auto").lower()
     if runtime != "auto":
@@ -286,15 +309,218 @@ def load_runtime(model_path: str | Path, manifest: dict, device: str = "auto", r
         except RuntimeUnavailable as exc:
             raise ModelLoadError(f"runtime {runtime} cannot run the model: {exc}") from exc
     gpu_first = device.lower() != "cpu" and cuda_gpu_present()
-    order = ("tensorflow-gpu", *CPU_ORDER) if gpu_first else CPU_ORDER
-    reasons = []
-    for name in order:
+    reasons: list[str] = []
+
+    def attempt(name: str):
         try:
-            chosen = load_one(name, model_path, manifest, device)
+            return load_one(name, model_path, manifest, device)
         except RuntimeUnavailable as exc:
             log.warning("forward pass: %s unavailable (%s); trying the next runtime", name, exc)
             reasons.append(f"{name}: {exc}")
+            return None
+
+    chosen = attempt("tensorflow-gpu") if gpu_first else None
+    if chosen is None:
+        chosen = choose_light(model_path, manifest, attempt)
+    for name in CPU_ORDER:
+        if chosen is None and name not in LIGHT:
+            chosen = attempt(name)
+    if chosen is None:
+        raise ModelLoadError("no runtime can run the model: " + "; ".join(reasons))
+    log.info("forward pass on %s, %s%s", chosen.name, chosen.device,
+             f" ({chosen.choice})" if getattr(chosen, "choice", "") else "")
+    return chosen
+
+
+# -- measuring the light runtimes on this machine ---------------------------------------------------------
+CALIBRATION_VERSION = 1
+CALIBRATION_BATCH = 16  # LiteRT's invoke size; the Embedder's batches of 32 and 64 run as several of it
+CALIBRATION_BUDGET_S = 0.6  # timed rounds stop once this much has gone by (at least one round each)
+CALIBRATION_MAX_ROUNDS = 5
+TIE_MARGIN = 0.10  # a runtime must be this much faster than the one before it in LIGHT to be chosen
+# (ONNX Runtime's arena peaks at ~1.1 GB with the Embedder's batches of 64, LiteRT's at ~0.2 GB)
+MIN_COSINE = 0.999  # slice cosine with the float32 export's output, as the export's own check
+_chosen_here: dict[str, str] = {}  # this process's choices by key: every Embedder here runs the same one
+
+
+def calibration_slices(n: int = CALIBRATION_BATCH) -> np.ndarray:
+    """n mel slices (float32 dB) of generated music-like audio: harmonic tones that change every slice,
+    noise-burst beats and a quiet stretch, through the app's own feature code. Deterministic."""
+    from fmaplayer.ml import features
+
+    rng = np.random.default_rng(2024)
+    sr, length = features.SAMPLE_RATE, features.SLICE_SAMPLES
+    t = (np.arange(length) / sr).astype(np.float32)
+    parts = []
+    for i in range(n):
+        f0 = np.float32(55.0 * 2 ** (i * 7 % 36 / 12))
+        y = (np.sin(2 * np.pi * f0 * t) + 0.5 * np.sin(4 * np.pi * f0 * t) + 0.3 * np.sin(6 * np.pi * f0 * t))
+        beat = (np.mod(t, np.float32(60.0 / (80 + 10 * i))) < 0.04) * rng.standard_normal(length, np.float32)
+        parts.append((0.15 * y + 0.4 * beat) * np.float32(0.02 if i % 5 == 4 else 1.0))
+    return features.slices_from_audio(np.concatenate(parts).astype(np.float32), n)
+
+
+def cpu_signature() -> dict:
+    """What decides which kernels the runtimes run: the CPU's model name, the instruction-set extensions
+    this process sees (numpy's run-time detection) and the core count."""
+    flags: list[str] = []
+    try:
+        from numpy._core import _multiarray_umath as umath  # numpy 2
+    except ImportError:  # pragma: no cover - numpy 1
+        from numpy.core import _multiarray_umath as umath
+    features = getattr(umath, "__cpu_features__", {})
+    flags = sorted(k for k, v in features.items() if v)
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"model": model, "machine": platform.machine(), "flags": flags, "cores": os.cpu_count()}
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version({"litert": "ai-edge-litert", "onnxruntime": "onnxruntime"}[name])
+    except PackageNotFoundError:
+        return ""
+
+
+def calibration_key(manifest: dict, threads: int) -> tuple[str, dict]:
+    """(hash, what it hashes): the CPU, the model and its exported files, the runtimes' versions, threads."""
+    exported = {k: (v or {}).get("sha256", "")[:16] for k, v in (manifest.get("runtimes") or {}).items()}
+    what = {"cpu": cpu_signature(), "model": manifest_mod.model_id(manifest), "exported": exported,
+            "versions": {name: _dist_version(name) for name in LIGHT}, "threads": threads,
+            "calibration": CALIBRATION_VERSION}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:20], what
+
+
+def cache_path() -> Path:
+    import appdirs
+
+    return Path(appdirs.user_cache_dir("fmaplayer", appauthor=False)) / "runtime-choice.json"
+
+
+def _read_cache() -> dict:
+    try:
+        data = json.loads(cache_path().read_text())
+        return data if isinstance(data, dict) and isinstance(data.get("choices"), dict) else {"choices": {}}
+    except (OSError, ValueError):
+        return {"choices": {}}
+
+
+def _write_cache(key: str, entry: dict) -> None:
+    data = _read_cache()
+    data["choices"][key] = entry
+    path = cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, path)
+    except OSError as exc:  # an unwritable cache only means measuring again next time
+        log.warning("cannot cache the runtime choice in %s: %s", path, exc)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    live = np.linalg.norm(b, axis=1) > 1e-6  # an all-zero ReLU row has no direction
+    a, b = a[live].astype(np.float64), b[live].astype(np.float64)
+    return (a * b).sum(axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-30)
+
+
+def calibrate(runtimes: dict[str, Runtime], manifest: dict, x: np.ndarray | None = None,
+              budget_s: float = CALIBRATION_BUDGET_S, clock=time.perf_counter) -> dict:
+    """Measure loaded light runtimes (in LIGHT's order) on the same slices: the parity of each with the
+    float32 export's outputs (its slice cosine must be >= MIN_COSINE to be chosen) and slices/s: each
+    runtime in a block of its own (a warm-up run, which also gives the parity outputs, then timed runs;
+    the best counts), so the threads one runtime leaves spinning after its run slow only the next one's
+    warm-up. Interleaving single runs instead favoured ONNX Runtime by 20-40 % on 2 cores. A block has
+    at least 2 timed runs and stops after budget_s / len(runtimes). Returns {"chosen", "slices_per_s",
+    "min_cosine", "rejected", "batch", "seconds"}; "chosen" is None when none passed."""
+    t_start = clock()
+    x = calibration_slices() if x is None else x
+    entries = manifest.get("runtimes") or {}
+    outputs: dict[str, np.ndarray] = {}
+    best = dict.fromkeys(runtimes, float("inf"))
+    share = budget_s / max(1, len(runtimes))
+    for name, rt in runtimes.items():
+        outputs[name] = rt.run(x)[0]  # warm-up, and the parity outputs
+        block_start = clock()
+        for i in range(CALIBRATION_MAX_ROUNDS):
+            t0 = clock()
+            rt.run(x)
+            best[name] = min(best[name], clock() - t0)
+            if i >= 1 and clock() - block_start > share:
+                break
+    exact = [n for n in runtimes if str((entries.get(n) or {}).get("variant", "float32")) == "float32"]
+    rejected: dict[str, str] = {}
+    min_cos: dict[str, float] = {}
+    for name in runtimes:
+        exported_check = (entries.get(name) or {}).get("export_check_min_cosine")
+        if exported_check is not None and float(exported_check) < MIN_COSINE:
+            rejected[name] = f"its export's parity check gave {exported_check}"
+        if exact:
+            cos = _cosines(outputs[name], outputs[exact[0]])
+            min_cos[name] = round(float(cos.min()), 6) if len(cos) else 1.0
+            if min_cos[name] < MIN_COSINE:
+                rejected[name] = f"slice cosine {min_cos[name]} with {exact[0]} < {MIN_COSINE}"
+    rates = {name: round(len(x) / sec, 1) for name, sec in best.items()}
+    chosen = None
+    for name in runtimes:  # in LIGHT's order: a later one must beat the choice by TIE_MARGIN
+        if name in rejected:
             continue
-        log.info("forward pass on %s, %s", chosen.name, chosen.device)
-        return chosen
-    raise ModelLoadError("no runtime can run the model: " + "; ".join(reasons))
+        if chosen is None or rates[name] > rates[chosen] * (1 + TIE_MARGIN):
+            chosen = name
+    return {"chosen": chosen, "slices_per_s": rates, "min_cosine": min_cos, "rejected": rejected,
+            "batch": len(x), "seconds": round(clock() - t_start, 3)}
+
+
+def choose_light(model_path: Path, manifest: dict, attempt):
+    """The light runtime for this machine, loaded (None when none loads): the first in LIGHT that loads;
+    with $FMAPLAYER_RUNTIME_CALIBRATION=on, the cached choice for this CPU, model and runtime versions,
+    else the one `calibrate` finds fastest among those that load and pass the parity check (then cached).
+    `attempt(name)` loads a runtime or returns None (and logs why)."""
+    threads = default_threads()
+    calibrating = (os.environ.get(CALIBRATE_ENV) or "off").lower() in ("on", "1", "yes")
+    key, what = calibration_key(manifest, threads) if calibrating else ("", {})
+    known = _chosen_here.get(key) or (_read_cache()["choices"].get(key) or {}).get("chosen")
+    if calibrating and known in LIGHT:
+        chosen = attempt(known)
+        if chosen is not None:
+            chosen.choice = f"measured fastest on this CPU earlier ({cache_path()})"
+            _chosen_here[key] = known
+            return chosen
+    loaded = {}
+    for name in LIGHT:
+        if calibrating and name == known:  # it was just tried and did not load
+            continue
+        rt = attempt(name)
+        if rt is not None:
+            loaded[name] = rt
+            if not calibrating:
+                rt.choice = "the first light runtime that loads (fastest wherever measured)"
+                return rt
+    if not loaded:
+        return None
+    if len(loaded) == 1:
+        only = next(iter(loaded.values()))
+        only.choice = "the only light runtime that loads"
+        return only
+    t0 = time.perf_counter()
+    result = calibrate(loaded, manifest)
+    name = result["chosen"]
+    if name is None:  # none passed the parity check: keep the order, and say so
+        log.warning("forward pass: no light runtime passed the parity check (%s)", result["rejected"])
+        name = next(iter(loaded))
+    rates = ", ".join(f"{n} {r} slices/s" for n, r in result["slices_per_s"].items())
+    log.info("forward pass: measured on this CPU in %.2f s: %s; chose %s%s", time.perf_counter() - t0,
+             rates, name, f" (rejected: {result['rejected']})" if result["rejected"] else "")
+    _write_cache(key, {**result, "chosen": name, "key": what, "date": time.strftime("%Y-%m-%d %H:%M:%S")})
+    _chosen_here[key] = name
+    chosen = loaded[name]
+    chosen.choice = f"measured fastest on this CPU: {rates}"
+    return chosen

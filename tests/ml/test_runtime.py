@@ -155,10 +155,137 @@ def _need(*names):
         pytest.importorskip(module, reason=f"{name} is not installed")
 
 
-def test_cpu_choice_is_the_first_runtime_that_loads(model):
-    _need("litert")
+def test_cpu_choice_is_litert_without_measuring(model, monkeypatch):
+    _need("litert", "onnxruntime")
+    monkeypatch.setattr(runtime, "_chosen_here", {})
+
+    def no_measuring(*args, **kwargs):
+        raise AssertionError("measured without being asked to")
+
+    monkeypatch.setattr(runtime, "calibrate", no_measuring)
     rt = runtime.load_runtime(*model, device="cpu")
-    assert runtime.CPU_ORDER[0] == "litert" and rt.name.startswith("LiteRT")
+    assert runtime.CPU_ORDER[0] == "litert" and rt.name.startswith("LiteRT") and rt.choice
+    assert not runtime.cache_path().exists()
+
+
+def test_calibration_measures_once_then_caches_per_cpu_model_and_versions(model, monkeypatch):
+    _need("litert", "onnxruntime")
+    monkeypatch.setattr(runtime, "_chosen_here", {})
+    monkeypatch.setenv(runtime.CALIBRATE_ENV, "on")
+    rt = runtime.load_runtime(*model, device="cpu")
+    assert rt.choice.startswith("measured fastest on this CPU:")
+    data = json.loads(runtime.cache_path().read_text())
+    (entry,) = data["choices"].values()
+    assert entry["chosen"] in runtime.LIGHT and rt.name.startswith(_LABEL[entry["chosen"]])
+    assert set(entry["slices_per_s"]) == set(runtime.LIGHT) and not entry["rejected"]
+    assert all(c >= runtime.MIN_COSINE for c in entry["min_cosine"].values())
+    assert entry["key"]["cpu"]["flags"] and entry["key"]["model"] == manifest.model_id(model[1])
+    assert set(entry["key"]["versions"]) == set(runtime.LIGHT)
+
+    def no_measuring(*args, **kwargs):
+        raise AssertionError("calibrated again")
+
+    monkeypatch.setattr(runtime, "calibrate", no_measuring)
+    monkeypatch.setattr(runtime, "_chosen_here", {})   # a new process: only the cache file remembers
+    again = runtime.load_runtime(*model, device="cpu")
+    assert again.name == rt.name and again.choice.startswith("measured fastest on this CPU earlier")
+
+
+_LABEL = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
+
+
+def test_every_choosable_variant_passes_the_parity_check_it_is_chosen_by(model, keras_runtime):
+    _need("litert", "onnxruntime")
+    loaded = {name: runtime.load_one(name, *model) for name in runtime.LIGHT}
+    x = runtime.calibration_slices()
+    result = runtime.calibrate(loaded, model[1], x, budget_s=0.0)
+    assert not result["rejected"] and result["chosen"] in runtime.LIGHT
+    assert min(result["min_cosine"].values()) >= runtime.MIN_COSINE
+    reference = keras_runtime.run(x)[0]   # and the calibration slices against Keras itself
+    for rt in loaded.values():
+        assert _cosines(rt.run(x)[0], reference).min() >= MIN_COSINE
+
+
+class _FakeRuntime:
+    """Outputs fixed embeddings; each run advances the fake clock by its cost."""
+
+    def __init__(self, clock, cost, emb):
+        self.clock, self.cost, self.emb, self.choice = clock, cost, emb, ""
+
+    def run(self, batch):
+        self.clock[0] += self.cost
+        return self.emb[: len(batch)], None, None
+
+
+@pytest.fixture
+def fake_clock():
+    return [0.0]
+
+
+_MANIFEST = {"runtimes": {"litert": {"variant": "int8 dynamic-range", "export_check_min_cosine": 0.99998},
+                          "onnxruntime": {"variant": "float32", "export_check_min_cosine": 1.0}}}
+
+
+def test_calibration_chooses_the_faster_and_keeps_the_first_on_a_tie(fake_clock):
+    rng = np.random.default_rng(0)
+    emb = np.abs(rng.standard_normal((16, 32))).astype(np.float32)
+    x = np.zeros((16, 128, 128, 1), np.float32)
+    near = emb + 1e-4 * rng.standard_normal(emb.shape).astype(np.float32)
+
+    def pick(litert_cost, onnx_cost):
+        fakes = {"litert": _FakeRuntime(fake_clock, litert_cost, near),
+                 "onnxruntime": _FakeRuntime(fake_clock, onnx_cost, emb)}
+        return runtime.calibrate(fakes, _MANIFEST, x, clock=lambda: fake_clock[0])
+
+    slower = pick(0.30, 0.20)
+    assert slower["chosen"] == "onnxruntime" and slower["slices_per_s"]["onnxruntime"] == 80.0
+    assert pick(0.20, 0.30)["chosen"] == "litert"
+    assert pick(0.200, 0.185)["chosen"] == "litert"   # within TIE_MARGIN: the first in LIGHT stays
+    result = pick(0.2, 0.3)
+    assert result["min_cosine"]["litert"] >= runtime.MIN_COSINE and result["min_cosine"]["onnxruntime"] == 1.0
+
+
+def test_a_variant_that_fails_the_parity_check_is_never_chosen_however_fast(fake_clock):
+    rng = np.random.default_rng(1)
+    emb = np.abs(rng.standard_normal((16, 32))).astype(np.float32)
+    wrong = np.abs(rng.standard_normal((16, 32))).astype(np.float32)
+    x = np.zeros((16, 128, 128, 1), np.float32)
+    fakes = {"litert": _FakeRuntime(fake_clock, 0.01, wrong),
+             "onnxruntime": _FakeRuntime(fake_clock, 0.5, emb)}
+    result = runtime.calibrate(fakes, _MANIFEST, x, clock=lambda: fake_clock[0])
+    assert result["chosen"] == "onnxruntime" and "slice cosine" in result["rejected"]["litert"]
+    failed_export = {"runtimes": {**_MANIFEST["runtimes"],
+                                  "litert": {"variant": "int8", "export_check_min_cosine": 0.995}}}
+    fakes["litert"].emb = emb
+    assert runtime.calibrate(fakes, failed_export, x, clock=lambda: fake_clock[0])["chosen"] == "onnxruntime"
+
+
+def test_the_cache_key_follows_the_cpu_the_model_and_the_runtime_versions(model, monkeypatch):
+    _, m = model
+    key, what = runtime.calibration_key(m, 2)
+    assert what["cpu"]["cores"] and what["model"] == manifest.model_id(m)
+    assert runtime.calibration_key(m, 2)[0] == key
+    assert runtime.calibration_key(m, 1)[0] != key
+    other = {**m, "runtimes": {**m["runtimes"], "litert": {**m["runtimes"]["litert"], "sha256": "f" * 64}}}
+    assert runtime.calibration_key(other, 2)[0] != key
+    sig = runtime.cpu_signature()
+    avx2_only = [f for f in sig["flags"] if not f.startswith("AVX512")] + ["X"]
+    monkeypatch.setattr(runtime, "cpu_signature", lambda: {**sig, "flags": avx2_only})
+    assert runtime.calibration_key(m, 2)[0] != key
+    monkeypatch.setattr(runtime, "_dist_version", lambda name: "0.0.1")
+    assert runtime.calibration_key(m, 2)[0] != key
+
+
+def test_a_damaged_cache_is_measured_again(model, monkeypatch):
+    _need("litert", "onnxruntime")
+    monkeypatch.setattr(runtime, "_chosen_here", {})
+    monkeypatch.setenv(runtime.CALIBRATE_ENV, "on")
+    path = runtime.cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json")
+    rt = runtime.load_runtime(*model, device="cpu")
+    assert rt.choice.startswith("measured fastest on this CPU:")
+    assert json.loads(path.read_text())["choices"]
 
 
 def test_the_light_cpu_path_never_imports_tensorflow(model, tmp_path):
@@ -170,11 +297,14 @@ def test_the_light_cpu_path_never_imports_tensorflow(model, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[-3:] == ["32", "False", "False"] and out.stdout.startswith("LiteRT")
+    assert out.stdout.split()[-3:] == ["61", "False", "False"]   # style 32 | timbre 26 | tempo 3
+    assert out.stdout.startswith("LiteRT")
 
 
-def test_a_damaged_exported_file_falls_back_to_the_next_runtime_with_a_log_line(model, tmp_path, caplog):
+def test_a_damaged_exported_file_falls_back_to_the_next_runtime_with_a_log_line(model, tmp_path, caplog,
+                                                                               monkeypatch):
     _need("litert", "onnxruntime")
+    monkeypatch.setattr(runtime, "_chosen_here", {})   # not what an earlier test measured in this process
     dst = _copy_model(tmp_path, model)
     data = bytearray((tmp_path / "m.tflite").read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -185,8 +315,9 @@ def test_a_damaged_exported_file_falls_back_to_the_next_runtime_with_a_log_line(
     assert any("litert" in r.message and "damaged" in r.message for r in caplog.records)
 
 
-def test_missing_and_stale_exports_fall_back_to_tensorflow(model, tmp_path, caplog):
+def test_missing_and_stale_exports_fall_back_to_tensorflow(model, tmp_path, caplog, monkeypatch):
     _need("tensorflow")
+    monkeypatch.setattr(runtime, "_chosen_here", {})
     dst = _copy_model(tmp_path, model)
     (tmp_path / "m.onnx").unlink(missing_ok=True)
     m = json.loads((tmp_path / "m.json").read_text())
@@ -217,6 +348,7 @@ def test_with_a_cuda_driver_tensorflow_is_tried_first(model, monkeypatch):
 
     monkeypatch.setattr(runtime, "cuda_gpu_present", lambda: True)
     monkeypatch.setattr(runtime, "load_one", fake_load)
+    monkeypatch.setattr(runtime, "_chosen_here", {})
     with pytest.raises(ModelLoadError, match="no runtime can run the model"):
         runtime.load_runtime(*model, device="auto")
     assert tried == ["tensorflow-gpu", *runtime.CPU_ORDER]
