@@ -79,7 +79,7 @@ def decoder_reason(exc: BaseException, format_name: str = "audio") -> str:
     if "system error" in low:   # a read() failed underneath: a disk or network error
         return "could not be read (input/output error)"
     if (not text or "does not exist" in low or "not a regular file" in low or "not recognised" in low
-            or "unknown format" in low):
+            or "unknown format" in low or "garbled error message" in low):   # a file object's own words
         return f"not a valid {format_name} file (not audio, or damaged)"
     if "unsupported" in low and "encoding" in low:
         return f"unsupported audio encoding ({text})"
