@@ -136,6 +136,7 @@ class TrackTableModel(QAbstractTableModel):
         self._tracks: list[Any] = []
         self._haystacks: list[str] = []
         self._unreadable = np.zeros(0, dtype=bool)
+        self._unavailable = 0
         self._keys: dict[Column, np.ndarray] = {}
         self._natural_rank: np.ndarray | None = None
         self._natural_sorted: np.ndarray | None = None
@@ -164,6 +165,8 @@ class TrackTableModel(QAbstractTableModel):
         self._haystacks = _haystacks(self._tracks, self._predicted)
         self._match_cache.clear()
         self._unreadable = np.fromiter((t.error is not None for t in self._tracks), bool, len(self._tracks))
+        # counted once per load: the status bar asks on every filter keystroke
+        self._unavailable = sum(1 for t in self._tracks if t.error and is_unavailable_reason(t.error))
         self._index_of_id = {track.id: i for i, track in enumerate(self._tracks)}
         self._keys.clear()
         self._natural_rank = None
@@ -190,9 +193,7 @@ class TrackTableModel(QAbstractTableModel):
 
     def unavailable_count(self) -> int:
         """Of those, tracks kept while their folder cannot be seen (an unplugged drive): not broken."""
-        from fmaplayer.library.reachability import is_unavailable_reason
-
-        return sum(1 for t in self._tracks if t.error is not None and is_unavailable_reason(t.error))
+        return self._unavailable
 
     def track_at(self, row: int) -> Any | None:
         if 0 <= row < len(self._rows):
