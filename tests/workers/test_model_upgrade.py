@@ -12,6 +12,20 @@ from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
 OLD, NEW = "cnn_lstm@1.0.0+aaaaaaaa", "cnn_lstm@2.0.0+bbbbbbbb"
 
 
+def run_new_model_to_end(qtbot, store, embedder, committed: list | None = None) -> list[str]:
+    """Run a one-shot worker for the NEW model until it finishes; the model ids it served, in order."""
+    worker = EmbeddingWorker(store, lambda device: embedder, batch_size=2, stay_alive=False,
+                             model_id_hint=lambda: NEW)
+    models: list[str] = []
+    worker.indexModel.connect(models.append)
+    if committed is not None:
+        worker.committed.connect(committed.append)
+    with qtbot.waitSignal(worker.finished, timeout=10000):
+        thread = start_in_thread(worker)
+    assert stop_thread(worker, thread)
+    return models
+
+
 def test_old_vectors_serve_until_the_new_model_has_reanalysed_everything(qtbot, tmp_path):
     store = make_store(tmp_path / "lib.db")
     tracks = add_tracks(store, [f"t{i}" for i in range(6)])
@@ -46,14 +60,8 @@ def test_a_fresh_library_uses_the_new_model_at_once(qtbot, tmp_path):
     store = make_store(tmp_path / "lib.db")
     add_tracks(store, ["a", "b", "c"])
     embedder = FakeEmbedder(model_id=NEW)
-    worker = EmbeddingWorker(store, lambda device: embedder, batch_size=2, stay_alive=False,
-                             model_id_hint=lambda: NEW)
-    models, committed = [], []
-    worker.indexModel.connect(models.append)
-    worker.committed.connect(committed.append)
-    with qtbot.waitSignal(worker.finished, timeout=10000):
-        thread = start_in_thread(worker)
-    assert stop_thread(worker, thread)
+    committed = []
+    models = run_new_model_to_end(qtbot, store, embedder, committed)
     assert models == [NEW] and sum(len(b.ids) for b in committed) == 3
 
 
@@ -62,11 +70,5 @@ def test_the_switch_happens_when_reanalysis_ends_even_if_a_file_now_fails(qtbot,
     tracks = add_tracks(store, ["a", "b", "c", "bad-x"])        # "bad-x" fails under the new model
     store.save_embeddings(OLD, [EmbeddingRow(t.id, np.eye(8, dtype=np.float32)[0], "Rock") for t in tracks])
     embedder = FakeEmbedder(model_id=NEW)
-    worker = EmbeddingWorker(store, lambda device: embedder, batch_size=2, stay_alive=False,
-                             model_id_hint=lambda: NEW)
-    models = []
-    worker.indexModel.connect(models.append)
-    with qtbot.waitSignal(worker.finished, timeout=10000):
-        thread = start_in_thread(worker)
-    assert stop_thread(worker, thread)
+    models = run_new_model_to_end(qtbot, store, embedder)
     assert models == [OLD, NEW] and store.embedding_counts(NEW) == (4, 4)

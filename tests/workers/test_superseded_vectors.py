@@ -6,10 +6,8 @@ import numpy as np
 from fmaplayer.errors import AudioDecodeError
 from fmaplayer.library.store import EmbeddingRow
 from fmaplayer.recommend.embedding_runner import EmbeddingRunner
-from fmaplayer.workers.embedding_worker import EmbeddingWorker, start_in_thread, stop_thread
 from tests.recommend.fakes import FakeEmbedder, add_tracks, make_store
-
-OLD, NEW = "cnn_lstm@1.0.0+aaaaaaaa", "cnn_lstm@2.0.0+bbbbbbbb"
+from tests.workers.test_model_upgrade import NEW, OLD, run_new_model_to_end
 
 
 def _old_vectors(store, tracks):
@@ -38,13 +36,7 @@ def test_after_the_upgrade_reanalysis_only_the_new_vectors_remain(qtbot, tmp_pat
     tracks = add_tracks(store, ["a", "b", "c", "bad-x"])          # bad-x cannot be read by the new model
     _old_vectors(store, tracks)
     embedder = FakeEmbedder(model_id=NEW)
-    worker = EmbeddingWorker(store, lambda device: embedder, batch_size=2, stay_alive=False,
-                             model_id_hint=lambda: NEW)
-    models = []
-    worker.indexModel.connect(models.append)
-    with qtbot.waitSignal(worker.finished, timeout=10000):
-        thread = start_in_thread(worker)
-    assert stop_thread(worker, thread)
+    models = run_new_model_to_end(qtbot, store, embedder)
     assert models == [OLD, NEW]                                      # the old served until the switch
     assert store.embedding_model_counts() == {NEW: 3}
     assert set(store.embedding_failures(NEW)) == {tracks[-1].id}
