@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fmaplayer.library import scanner as scanner_module
 from fmaplayer.library.store import LibraryStore
 from tests.audio_fixtures import write_tone
 
@@ -34,3 +35,12 @@ def music_dir(tmp_path):
         tags = dict(TAGS, title=f"Song {suffix[1:]}", tracknumber=f"{i + 1}/12")
         write_tone(root / f"disc{i % 2}" / f"track{i}{suffix}", seconds=0.5, freq=300 + 50 * i, tags=tags)
     return root
+
+
+@pytest.fixture
+def counted_reads(monkeypatch):
+    """The paths whose tags the scanner reads (a file is re-read only when it changed)."""
+    calls: list[str] = []
+    real = scanner_module.read_tags
+    monkeypatch.setattr(scanner_module, "read_tags", lambda path: calls.append(path) or real(path))
+    return calls

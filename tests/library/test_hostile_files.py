@@ -51,14 +51,6 @@ def test_a_bad_file_is_not_read_again_while_unchanged(store, tmp_path, counted_r
     assert len(counted_reads) == 1   # a decode error is retried only when the file changes
 
 
-@pytest.fixture
-def counted_reads(monkeypatch):
-    calls: list[str] = []
-    real = scanner_module.read_tags
-    monkeypatch.setattr(scanner_module, "read_tags", lambda path: calls.append(path) or real(path))
-    return calls
-
-
 # --- 5: any path the OS allows ------------------------------------------------------------------------
 def test_a_path_of_more_than_1023_bytes_is_scanned(store, tmp_path):
     from fmaplayer.audio.decode import StreamDecoder, read_excerpt

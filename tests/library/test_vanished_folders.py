@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from fmaplayer.library import reachability
-from fmaplayer.library import scanner as scanner_module
 from fmaplayer.library.reachability import Reachability, is_unavailable_reason
 from fmaplayer.library.scanner import Scanner, describe_scan
 from fmaplayer.library.store import EmbeddingRow
@@ -39,14 +38,6 @@ def _analyse(store) -> None:
 
 def _analysed(store) -> int:
     return len(store.load_embeddings(MODEL)[0])
-
-
-@pytest.fixture
-def counted_reads(monkeypatch):
-    calls: list[str] = []
-    real = scanner_module.read_tags
-    monkeypatch.setattr(scanner_module, "read_tags", lambda path: calls.append(path) or real(path))
-    return calls
 
 
 def _after_first_listing(monkeypatch, action):
