@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None, route_logs: bool | None = None) -> int:
         from fmaplayer.log_routing import route_library_noise
 
         route_library_noise(verbose="--verbose" in options)
+    argv = _default_to_gui(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.install_desktop_entry or args.uninstall_desktop_entry:
@@ -86,6 +87,20 @@ def main(argv: list[str] | None = None, route_logs: bool | None = None) -> int:
               "does not include; install the training tools with: pip install -e \".[train]\"",
               file=sys.stderr)
         return 2
+
+
+TOP_LEVEL_OPTIONS = ("-h", "--help", "--version", "--verbose", "--install-desktop-entry",
+                     "--uninstall-desktop-entry")
+
+
+def _default_to_gui(argv: list[str]) -> list[str]:
+    """`fmaplayer --folder DIR` and `fmaplayer song.flac` mean the window, as a bare `fmaplayer` does:
+    the first argument that is neither a top-level option nor a subcommand starts the `gui` options."""
+    for at, arg in enumerate(argv):
+        if arg in TOP_LEVEL_OPTIONS:
+            continue
+        return argv if arg in SUBCOMMANDS else [*argv[:at], "gui", *argv[at:]]
+    return argv
 
 
 def gui_main() -> int:

@@ -25,3 +25,4 @@ def test_a_missing_module_in_an_app_command_is_not_hidden(monkeypatch):
     monkeypatch.setattr(selftest, "run", broken)
     with pytest.raises(ModuleNotFoundError, match="numpy"):  # a real bug, not a missing training extra
         cli.main(["self-test"], route_logs=False)
+
