@@ -146,7 +146,7 @@ def explain(anchor: Profile, result: Profile, labels: Labels,
     shared = [p for p in (shared_genre, shared_mood) if p]
     parts = []
     if shared:
-        parts.append("Both " + ", ".join(shared))
+        parts.append("both " + ", ".join(shared))   # capitalised below when it opens the sentence
     contrasts = [p for p in (genre_contrast, mood_contrast) if p]
     if contrasts:
         parts.append(", ".join(contrasts))

@@ -124,6 +124,9 @@ def test_the_why_sentence_names_the_parts_in_plain_words():
     sentence = explain.explain(explain.Profile(), explain.Profile(), labels,
                                {"style": 0.7, "timbre": 0.6, "tempo": None})
     assert sentence.startswith("Matched on style and timbre")
+    both_jazz = explain.Profile(np.array([0.0, 0.9]), None, None)
+    shared = explain.explain(both_jazz, both_jazz, labels, {"style": 0.7, "timbre": 0.6, "tempo": None})
+    assert shared == "Matched on style and timbre (instruments, production); both mostly Jazz"
 
 
 @pytest.mark.parametrize("section", [
